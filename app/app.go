@@ -1,0 +1,179 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"gorm.io/gorm"
+
+	"github.com/suarawarga/suarawarga/bot"
+	"github.com/suarawarga/suarawarga/bot/webchat"
+	"github.com/suarawarga/suarawarga/complaint"
+	"github.com/suarawarga/suarawarga/flows"
+	"github.com/suarawarga/suarawarga/locales"
+	"github.com/suarawarga/suarawarga/models"
+	"github.com/suarawarga/suarawarga/regency"
+	"github.com/suarawarga/suarawarga/web"
+)
+
+// App is the running bot: every shared dependency, built once and passed explicitly.
+type App struct {
+	Config     Config
+	DB         *gorm.DB
+	SQL        *sql.DB
+	Log        *slog.Logger
+	Locales    *locales.Catalog
+	River      *river.Client[*sql.Tx]
+	Complaints *complaint.Service
+	Handler    *bot.Handler
+	Dispatcher *bot.Dispatcher
+	Deliverer  *bot.Deliverer
+	Webchat    *webchat.Channel
+	Web        *web.Server
+	Channels   map[string]bot.Channel
+}
+
+// Options change how New builds the app; tests use them.
+type Options struct {
+	DB *gorm.DB // an open, migrated database to use instead of Config.DatabaseURL
+	// NoWorkers builds an app that queues jobs but runs none (a process that is about to crash).
+	NoWorkers bool
+	Now       func() time.Time
+	// PollInterval is how often River looks for new jobs (default 100ms).
+	PollInterval time.Duration
+}
+
+// New opens the database, applies migrations, loads the sample regency when the
+// database is empty and the default flows when they are missing, and wires the parts.
+func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	a := &App{Config: cfg, Log: log, Channels: map[string]bot.Channel{}}
+	db := opt.DB
+	if db == nil {
+		var err error
+		if db, err = models.Open(ctx, cfg.DatabaseURL); err != nil {
+			return nil, err
+		}
+		if err := models.Migrate(ctx, db); err != nil {
+			return nil, err
+		}
+	}
+	a.DB = db
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("database handle: %w", err)
+	}
+	a.SQL = sqlDB
+	if loaded, err := regency.LoadIfEmpty(ctx, db); err != nil {
+		return nil, fmt.Errorf("load sample regency: %w", err)
+	} else if loaded {
+		log.Info("loaded the sample regency data into an empty database")
+	}
+	if a.Locales, err = locales.Load(); err != nil {
+		return nil, err
+	}
+	if n, err := ImportDefaultFlows(ctx, db, a.Locales); err != nil {
+		return nil, err
+	} else if n > 0 {
+		log.Info("imported default flows", slog.Int("count", n))
+	}
+
+	var reg models.Regency
+	if err := db.WithContext(ctx).First(&reg).Error; err != nil {
+		return nil, fmt.Errorf("load regency: %w", err)
+	}
+	loc := cfg.Location()
+	a.Complaints = &complaint.Service{DB: db, Now: opt.Now, Prefix: reg.TicketPrefix, Loc: loc}
+
+	workers := river.NewWorkers()
+	rcfg := &river.Config{
+		Logger:            log.With(slog.String("component", "river")),
+		FetchCooldown:     20 * time.Millisecond,
+		FetchPollInterval: cmpDuration(opt.PollInterval, 100*time.Millisecond),
+		JobTimeout:        2 * time.Minute,
+	}
+	if !opt.NoWorkers {
+		rcfg.Workers = workers
+		rcfg.Queues = map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: 2},
+			bot.QueueDeliver:   {MaxWorkers: 20},
+			bot.QueueTimers:    {MaxWorkers: 4},
+		}
+	}
+	if models.Dialect(db) == "sqlite" {
+		a.River, err = river.NewClient(riversqlite.New(sqlDB), rcfg)
+	} else {
+		a.River, err = river.NewClient(riverdatabasesql.New(sqlDB), rcfg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+
+	a.Handler = &bot.Handler{DB: db, Jobs: a.River, Engine: &flows.Engine{Texts: a.Locales}, Complaints: a.Complaints, Locales: a.Locales,
+		DataDir: cfg.DataDir, MaxPhoto: cfg.MaxPhotoSize, Log: log, Now: opt.Now}
+	parallel := 8
+	if models.Dialect(db) == "sqlite" {
+		parallel = 2
+	}
+	a.Dispatcher = bot.NewDispatcher(a.Handler, a.Handler, parallel, log)
+
+	a.Webchat = webchat.New(&WebchatHistory{DB: db}, webchat.Options{})
+	a.Channels[a.Webchat.Name()] = a.Webchat
+
+	a.Deliverer = &bot.Deliverer{DB: db, Channels: a.Channels, Log: log, Now: opt.Now}
+	river.AddWorker(workers, a.Deliverer)
+	river.AddWorker(workers, &bot.FlowTimerWorker{Handler: a.Handler})
+
+	a.Web = web.New(web.Config{Addr: cfg.HTTPAddr, PublicURL: cfg.PublicURL, Webchat: a.Webchat, Logger: log,
+		Ready: func(ctx context.Context) error { return sqlDB.PingContext(ctx) }})
+	return a, nil
+}
+
+// Run starts River, the channels and the web server and blocks until ctx is
+// cancelled, then stops them in order.
+func (a *App) Run(ctx context.Context) error {
+	if err := a.River.Start(ctx); err != nil {
+		return fmt.Errorf("start river: %w", err)
+	}
+	errc := make(chan error, len(a.Channels)+1)
+	for _, ch := range a.Channels {
+		go func() {
+			if err := ch.Run(ctx, a.Dispatcher); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("channel %s: %w", ch.Name(), err)
+			}
+		}()
+	}
+	go func() { errc <- a.Web.Run(ctx) }()
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := a.River.Stop(stopCtx); err != nil {
+		a.Log.Warn("river did not stop cleanly", slog.Any("error", err))
+	}
+	return runErr
+}
+
+// Close releases the database.
+func (a *App) Close() error {
+	return a.SQL.Close()
+}
+
+func cmpDuration(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}

@@ -1,0 +1,76 @@
+// Package app wires the parts of Suara Warga into one running bot: it reads the
+// configuration, opens the database, starts River, the channels and the web server.
+package app
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the bot reads from its environment.
+type Config struct {
+	DatabaseURL  string
+	HTTPAddr     string
+	PublicURL    string
+	DataDir      string
+	TZ           string
+	LogLevel     slog.Level
+	MaxPhotoSize int64
+
+	TelegramToken         string
+	TelegramAPIURL        string
+	TelegramWebhookSecret string
+}
+
+// ConfigFromEnv reads the environment variables of DESIGN.md, with defaults that
+// run the bot on an embedded SQLite database and the web chat.
+func ConfigFromEnv() (Config, error) {
+	c := Config{
+		DatabaseURL:           env("DATABASE_URL", "sqlite:suarawarga.db"),
+		HTTPAddr:              env("HTTP_ADDR", ":8080"),
+		PublicURL:             strings.TrimRight(os.Getenv("PUBLIC_URL"), "/"),
+		DataDir:               env("DATA_DIR", "data"),
+		TZ:                    env("TZ", "Asia/Jakarta"),
+		TelegramToken:         os.Getenv("TELEGRAM_BOT_TOKEN"),
+		TelegramAPIURL:        strings.TrimRight(env("TELEGRAM_API_URL", "https://api.telegram.org"), "/"),
+		TelegramWebhookSecret: os.Getenv("TELEGRAM_WEBHOOK_SECRET"),
+		MaxPhotoSize:          10 << 20,
+	}
+	if v := os.Getenv("MAX_PHOTO_MB"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("MAX_PHOTO_MB=%q: want a positive whole number of megabytes", v)
+		}
+		c.MaxPhotoSize = int64(n) << 20
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
+		return c, fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	if _, err := time.LoadLocation(c.TZ); err != nil {
+		return c, fmt.Errorf("TZ=%q is not a known time zone: %w", c.TZ, err)
+	}
+	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return c, fmt.Errorf("DATABASE_URL must start with sqlite: or postgres://")
+	}
+	return c, nil
+}
+
+// Location is the regency's time zone.
+func (c Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.TZ)
+	if err != nil {
+		return time.FixedZone("WIB", 7*3600)
+	}
+	return loc
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,40 @@
+package app
+
+import (
+	"context"
+
+	"gorm.io/gorm"
+
+	"github.com/suarawarga/suarawarga/models"
+	"github.com/suarawarga/suarawarga/regency"
+)
+
+// DBHandle is an open, migrated database for the command-line tasks.
+type DBHandle struct{ DB *gorm.DB }
+
+// OpenDB opens url and applies the migrations; with sample set it also loads the
+// sample regency into an empty database.
+func OpenDB(ctx context.Context, url string, sample bool) (*DBHandle, error) {
+	db, err := models.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if err := models.Migrate(ctx, db); err != nil {
+		return nil, err
+	}
+	if sample {
+		if _, err := regency.LoadIfEmpty(ctx, db); err != nil {
+			return nil, err
+		}
+	}
+	return &DBHandle{DB: db}, nil
+}
+
+// Close closes the database.
+func (h *DBHandle) Close() error {
+	s, err := h.DB.DB()
+	if err != nil {
+		return err
+	}
+	return s.Close()
+}

@@ -1,0 +1,371 @@
+package bot
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"gorm.io/gorm"
+
+	"github.com/suarawarga/suarawarga/complaint"
+	"github.com/suarawarga/suarawarga/flows"
+	"github.com/suarawarga/suarawarga/models"
+)
+
+// JobInserter inserts River jobs inside a database transaction; *river.Client[*sql.Tx] is one.
+type JobInserter interface {
+	InsertManyTx(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+}
+
+// Handler is the conversation handler: in one database transaction per inbound
+// message it records the message, runs the flow engine, applies its effects and
+// queues the replies and timers as River jobs.
+type Handler struct {
+	DB         *gorm.DB
+	Jobs       JobInserter
+	Engine     *flows.Engine
+	Complaints *complaint.Service
+	Locales    Translator
+	DataDir    string
+	MaxPhoto   int64
+	Log        *slog.Logger
+	Now        func() time.Time
+
+	flowCache sync.Map // "id@rev" -> *flows.Flow
+}
+
+var _ InboundHandler = (*Handler)(nil)
+var _ PanicHandler = (*Handler)(nil)
+
+// HandleInbound records in and answers it, exactly once per platform message id.
+func (h *Handler) HandleInbound(ctx context.Context, in Inbound) error {
+	if in.ReceivedAt.IsZero() {
+		in.ReceivedAt = h.now()
+	}
+	var photo *models.Attachment
+	var photoErr error
+	if in.Kind == KindPhoto {
+		// The file is named by its content hash, so writing it before the transaction is idempotent.
+		photo, photoErr = models.SaveAttachment(ctx, h.DB, h.DataDir, in.Photo, in.PhotoMIME, h.maxPhoto())
+	}
+	return h.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		cit, dup, err := h.recordInbound(ctx, tx, in, models.MessageReceived)
+		if err != nil || dup {
+			return err
+		}
+		if in.Kind == KindPhoto && photoErr != nil {
+			key := "sistem.foto_gagal"
+			if errors.Is(photoErr, models.ErrTooLarge) {
+				key = "sistem.foto_terlalu_besar"
+			} else if errors.Is(photoErr, models.ErrNotImage) {
+				key = "sistem.foto_bukan_gambar"
+			}
+			h.logger().Info("photo refused", slog.String("channel", in.Channel), slog.Any("error", photoErr))
+			return h.queue(ctx, tx, cit, in.Channel, in.ChatID, nil, []Outbound{{Text: h.Locales.T(cit.Lang, key, map[string]any{"batas_mb": h.maxPhoto() >> 20})}})
+		}
+		input := toInput(in, photo)
+		return h.advance(ctx, tx, cit, in.Channel, in.ChatID, input)
+	}, &sql.TxOptions{})
+}
+
+// HandlePanic records a message whose handling panicked and apologizes, so the
+// platform's redelivery is dropped as a duplicate instead of panicking again.
+func (h *Handler) HandlePanic(ctx context.Context, in Inbound, _ any) error {
+	return h.DB.WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
+		cit, dup, err := h.recordInbound(ctx, tx, in, models.MessageFailed)
+		if err != nil || dup {
+			return err
+		}
+		return h.queue(ctx, tx, cit, in.Channel, in.ChatID, nil, []Outbound{{Text: h.Locales.T(cit.Lang, "sistem.maaf_gangguan", nil)}})
+	}, &sql.TxOptions{})
+}
+
+// recordInbound finds or creates the citizen and logs the message; dup reports
+// a message id already seen on this channel.
+func (h *Handler) recordInbound(ctx context.Context, tx *gorm.DB, in Inbound, status string) (*models.Citizen, bool, error) {
+	var platformID *string
+	if in.MessageID != "" {
+		id := in.MessageID
+		platformID = &id
+		var n int64
+		if err := tx.Model(&models.Message{}).Where("channel = ? AND direction = ? AND platform_id = ?", in.Channel, models.DirectionIn, id).Count(&n).Error; err != nil {
+			return nil, false, fmt.Errorf("check duplicate: %w", err)
+		}
+		if n > 0 {
+			h.logger().Debug("duplicate inbound dropped", slog.String("channel", in.Channel), slog.String("message_id", id))
+			return nil, true, nil
+		}
+	}
+	cit, err := h.citizen(ctx, tx, in)
+	if err != nil {
+		return nil, false, err
+	}
+	msg := models.Message{
+		CitizenID: cit.ID, Direction: models.DirectionIn, Channel: in.Channel, ChatID: in.ChatID, PlatformID: platformID,
+		Kind: string(in.Kind), Text: inboundText(in), Status: status, CreatedAt: in.ReceivedAt.UTC(),
+	}
+	if in.Kind == KindLocation {
+		p, _ := json.Marshal(map[string]float64{"lat": in.Lat, "lng": in.Lng})
+		msg.Payload = string(p)
+	}
+	if err := tx.Create(&msg).Error; err != nil {
+		return nil, false, fmt.Errorf("record inbound: %w", err)
+	}
+	return cit, false, nil
+}
+
+func inboundText(in Inbound) string {
+	switch in.Kind {
+	case KindChoice:
+		if in.Text != "" {
+			return in.Text // the button's label, as the person saw it
+		}
+		return in.ChoiceID
+	case KindUnsupported:
+		return in.Unsupported
+	}
+	return in.Text
+}
+
+func (h *Handler) citizen(ctx context.Context, tx *gorm.DB, in Inbound) (*models.Citizen, error) {
+	var ident models.Identity
+	err := tx.Where("channel = ? AND address = ?", in.Channel, in.ChatID).First(&ident).Error
+	if err == nil {
+		var c models.Citizen
+		if err := tx.First(&c, ident.CitizenID).Error; err != nil {
+			return nil, fmt.Errorf("load citizen %d: %w", ident.CitizenID, err)
+		}
+		return &c, nil
+	}
+	if !errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, fmt.Errorf("load identity: %w", err)
+	}
+	c := models.Citizen{Name: in.Name, Lang: langOf(in.Lang)}
+	if err := tx.Create(&c).Error; err != nil {
+		return nil, fmt.Errorf("create citizen: %w", err)
+	}
+	ident = models.Identity{CitizenID: c.ID, Channel: in.Channel, Address: in.ChatID}
+	if err := tx.Create(&ident).Error; err != nil {
+		return nil, fmt.Errorf("create identity: %w", err)
+	}
+	return &c, nil
+}
+
+func langOf(l string) string {
+	if len(l) >= 2 && l[:2] == "en" {
+		return "en"
+	}
+	return "id"
+}
+
+func toInput(in Inbound, photo *models.Attachment) flows.Input {
+	switch in.Kind {
+	case KindChoice:
+		return flows.Input{Kind: flows.InputChoice, ChoiceID: in.ChoiceID}
+	case KindLocation:
+		return flows.Input{Kind: flows.InputLocation, Lat: in.Lat, Lng: in.Lng}
+	case KindPhoto:
+		return flows.Input{Kind: flows.InputPhoto, PhotoRef: strconv.FormatInt(photo.ID, 10)}
+	case KindUnsupported:
+		return flows.Input{Kind: flows.InputUnsupported, Unsupported: in.Unsupported}
+	}
+	return flows.Input{Kind: flows.InputText, Text: in.Text}
+}
+
+// advance runs one input through the citizen's conversation and applies the effects.
+func (h *Handler) advance(ctx context.Context, tx *gorm.DB, cit *models.Citizen, channel, chatID string, input flows.Input) error {
+	conv, st, err := h.activeConversation(tx, cit.ID)
+	if err != nil {
+		return err
+	}
+	st.Lang = cit.Lang
+	var f *flows.Flow
+	if st.Flow != "" && !st.Ended {
+		if f, err = h.flowAt(tx, st.Flow, st.Revision); err != nil {
+			return err
+		}
+	}
+	env := &env{h: h, tx: tx, citizen: cit, channel: channel}
+	_, next, effects, err := h.Engine.Step(ctx, f, st, input, env)
+	if err != nil {
+		return fmt.Errorf("flow step: %w", err)
+	}
+	return h.apply(ctx, tx, cit, channel, chatID, conv, next, effects)
+}
+
+func (h *Handler) activeConversation(tx *gorm.DB, citizenID int64) (*models.Conversation, flows.State, error) {
+	var conv models.Conversation
+	err := tx.Where("citizen_id = ? AND status = ?", citizenID, models.ConversationActive).Order("id DESC").First(&conv).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, flows.State{}, nil
+	}
+	if err != nil {
+		return nil, flows.State{}, fmt.Errorf("load conversation: %w", err)
+	}
+	var st flows.State
+	if conv.Data != "" {
+		if err := json.Unmarshal([]byte(conv.Data), &st); err != nil {
+			return nil, flows.State{}, fmt.Errorf("decode conversation %d: %w", conv.ID, err)
+		}
+	}
+	return &conv, st, nil
+}
+
+// apply persists the new state and queues messages and timers.
+func (h *Handler) apply(ctx context.Context, tx *gorm.DB, cit *models.Citizen, channel, chatID string, conv *models.Conversation, st flows.State, effects []flows.Effect) error {
+	now := h.now()
+	var wait *flows.Wait
+	for _, e := range effects {
+		if w, ok := e.(flows.Wait); ok {
+			wait = &w
+		}
+	}
+	if conv == nil {
+		conv = &models.Conversation{CitizenID: cit.ID, Status: models.ConversationActive}
+	}
+	data, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	conv.FlowID, conv.Revision, conv.Node, conv.Data = st.Flow, st.Revision, st.Node, string(data)
+	conv.ExpiresAt = nil
+	if st.Ended {
+		conv.Status = models.ConversationEnded
+	}
+	var timers []river.InsertManyParams
+	if wait != nil && !st.Ended {
+		conv.WaitSeq++
+		if wait.ExpireAfter > 0 {
+			exp := now.Add(wait.ExpireAfter)
+			conv.ExpiresAt = &exp
+		}
+	}
+	if err := tx.Save(conv).Error; err != nil {
+		return fmt.Errorf("save conversation: %w", err)
+	}
+	if wait != nil && !st.Ended {
+		if wait.RemindAfter > 0 {
+			timers = append(timers, river.InsertManyParams{Args: FlowTimerArgs{ConversationID: conv.ID, Seq: conv.WaitSeq, Event: TimerRemind},
+				InsertOpts: &river.InsertOpts{ScheduledAt: now.Add(wait.RemindAfter)}})
+		}
+		if wait.ExpireAfter > 0 {
+			timers = append(timers, river.InsertManyParams{Args: FlowTimerArgs{ConversationID: conv.ID, Seq: conv.WaitSeq, Event: TimerExpire},
+				InsertOpts: &river.InsertOpts{ScheduledAt: now.Add(wait.ExpireAfter)}})
+		}
+	}
+	outs := Render(h.Locales, cit.Lang, effects)
+	if err := h.queue(ctx, tx, cit, channel, chatID, &conv.ID, outs); err != nil {
+		return err
+	}
+	// River runs on the real clock, so timers are scheduled relative to it even when a test moves h.Now.
+	for i := range timers {
+		timers[i].InsertOpts.ScheduledAt = time.Now().Add(timers[i].InsertOpts.ScheduledAt.Sub(now))
+	}
+	if len(timers) > 0 {
+		if _, err := h.Jobs.InsertManyTx(ctx, sqlTx(tx), timers); err != nil {
+			return fmt.Errorf("schedule flow timers: %w", err)
+		}
+	}
+	return nil
+}
+
+// queue writes outbound messages and one delivery job in tx.
+func (h *Handler) queue(ctx context.Context, tx *gorm.DB, cit *models.Citizen, channel, chatID string, convID *int64, outs []Outbound) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	return QueueOutbound(ctx, tx, h.Jobs, cit.ID, convID, channel, chatID, outs, h.now())
+}
+
+// QueueOutbound records outs as queued messages to one chat and inserts the
+// delivery job, all inside tx, so the replies commit with what caused them.
+func QueueOutbound(ctx context.Context, tx *gorm.DB, jobs JobInserter, citizenID int64, convID *int64, channel, chatID string, outs []Outbound, now time.Time) error {
+	for _, o := range outs {
+		o.Channel, o.ChatID = channel, chatID
+		payload, err := json.Marshal(o)
+		if err != nil {
+			return fmt.Errorf("encode outbound: %w", err)
+		}
+		m := models.Message{CitizenID: citizenID, ConversationID: convID, Direction: models.DirectionOut, Channel: channel, ChatID: chatID,
+			Kind: outboundKind(o), Text: o.Text, Payload: string(payload), Status: models.MessageQueued, CreatedAt: now.UTC()}
+		if err := tx.Create(&m).Error; err != nil {
+			return fmt.Errorf("queue outbound: %w", err)
+		}
+	}
+	_, err := jobs.InsertManyTx(ctx, sqlTx(tx), []river.InsertManyParams{{Args: DeliverArgs{Channel: channel, ChatID: chatID}}})
+	if err != nil {
+		return fmt.Errorf("insert delivery job: %w", err)
+	}
+	return nil
+}
+
+func outboundKind(o Outbound) string {
+	switch {
+	case o.PhotoPath != "":
+		return "photo"
+	case o.HasLocation:
+		return "location"
+	case len(o.Choices) > 0:
+		return "choice"
+	}
+	return "text"
+}
+
+func sqlTx(tx *gorm.DB) *sql.Tx {
+	t, ok := tx.Statement.ConnPool.(*sql.Tx)
+	if !ok {
+		panic("bot: a job must be inserted inside a database transaction")
+	}
+	return t
+}
+
+func (h *Handler) flowAt(tx *gorm.DB, id string, rev int64) (*flows.Flow, error) {
+	key := id + "@" + strconv.FormatInt(rev, 10)
+	if f, ok := h.flowCache.Load(key); ok {
+		return f.(*flows.Flow), nil
+	}
+	var fr models.FlowRevision
+	q := tx.Where("flow_id = ?", id)
+	if rev > 0 {
+		q = q.Where("revision = ?", rev)
+	}
+	if err := q.Order("revision DESC").First(&fr).Error; err != nil {
+		return nil, fmt.Errorf("load flow %s revision %d: %w", id, rev, err)
+	}
+	f, err := flows.Parse([]byte(fr.Source))
+	if err != nil {
+		return nil, fmt.Errorf("parse flow %s revision %d: %w", id, fr.Revision, err)
+	}
+	f.Revision = fr.Revision
+	h.flowCache.Store(id+"@"+strconv.FormatInt(fr.Revision, 10), f)
+	return f, nil
+}
+
+func (h *Handler) maxPhoto() int64 {
+	if h.MaxPhoto > 0 {
+		return h.MaxPhoto
+	}
+	return 10 << 20
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.Default()
+}

@@ -1,0 +1,155 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/suarawarga/suarawarga/complaint"
+	"github.com/suarawarga/suarawarga/flows"
+	"github.com/suarawarga/suarawarga/models"
+)
+
+// env gives the pure flow engine the data sources and actions of one citizen,
+// all inside the inbound message's transaction.
+type env struct {
+	h       *Handler
+	tx      *gorm.DB
+	citizen *models.Citizen
+	channel string
+}
+
+var _ flows.Env = (*env)(nil)
+
+func (e *env) Flow(ctx context.Context, id string) (*flows.Flow, error) {
+	return e.h.flowAt(e.tx, id, 0)
+}
+
+func (e *env) Choices(ctx context.Context, source string, st *flows.State) ([]flows.Choice, error) {
+	lang := e.citizen.Lang
+	switch source {
+	case "kategori":
+		var cats []models.Category
+		if err := e.tx.Order("sort, id").Find(&cats).Error; err != nil {
+			return nil, fmt.Errorf("load categories: %w", err)
+		}
+		out := make([]flows.Choice, 0, len(cats))
+		for _, c := range cats {
+			label := c.Name
+			if lang == "en" && c.NameEN != "" {
+				label = c.NameEN
+			}
+			out = append(out, flows.Choice{ID: c.Code, Label: label, Literal: true})
+		}
+		return out, nil
+	case "kecamatan":
+		var regs []models.Region
+		if err := e.tx.Where("kind = ?", models.RegionKecamatan).Order("name").Find(&regs).Error; err != nil {
+			return nil, fmt.Errorf("load kecamatan: %w", err)
+		}
+		out := make([]flows.Choice, 0, len(regs))
+		for _, r := range regs {
+			out = append(out, flows.Choice{ID: r.Code, Label: r.Name, Literal: true})
+		}
+		return out, nil
+	case "laporan_saya":
+		list, err := e.h.Complaints.ByCitizen(ctx, e.tx, e.citizen.ID, 10)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]flows.Choice, 0, len(list))
+		for _, c := range list {
+			status := e.h.Locales.T(lang, "status_laporan."+c.Status, nil)
+			out = append(out, flows.Choice{ID: c.Code, Label: c.Code + " · " + status, Literal: true})
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("unknown data source %q", source)
+}
+
+func (e *env) Call(ctx context.Context, action string, params map[string]string, st *flows.State) (string, error) {
+	if st.Data == nil {
+		st.Data = map[string]string{}
+	}
+	switch action {
+	case "complaint.submit":
+		return e.submit(ctx, st)
+	case "complaint.status":
+		return e.status(ctx, st)
+	case "citizen.set_language":
+		lang := langOf(params["lang"])
+		if err := e.tx.Model(e.citizen).Update("lang", lang).Error; err != nil {
+			return "", fmt.Errorf("set language: %w", err)
+		}
+		e.citizen.Lang, st.Lang = lang, lang
+		return "ok", nil
+	}
+	return "", fmt.Errorf("unknown action %q", action)
+}
+
+func (e *env) submit(ctx context.Context, st *flows.State) (string, error) {
+	d := st.Data
+	in := complaint.SubmitInput{
+		CitizenID:    e.citizen.ID,
+		Channel:      e.channel,
+		CategoryCode: d["kategori"],
+		Description:  d["uraian"],
+		Address:      strings.TrimSpace(d["alamat"] + " " + d["lokasi_alamat"]),
+		RegionCode:   d["kecamatan"],
+		Confidential: d["rahasia"] == "ya" || d["rahasia"] == "rahasia",
+	}
+	if lat, err := strconv.ParseFloat(d["lokasi_lat"], 64); err == nil {
+		if lng, err := strconv.ParseFloat(d["lokasi_lng"], 64); err == nil {
+			in.Lat, in.Lng = &lat, &lng
+		}
+	}
+	for _, ref := range strings.Split(d["foto"], ",") {
+		if id, err := strconv.ParseInt(strings.TrimSpace(ref), 10, 64); err == nil {
+			in.AttachmentIDs = append(in.AttachmentIDs, id)
+		}
+	}
+	c, err := e.h.Complaints.Submit(ctx, e.tx, in)
+	if err != nil {
+		return "", fmt.Errorf("submit complaint: %w", err)
+	}
+	var ag models.Agency
+	if err := e.tx.First(&ag, c.AgencyID).Error; err != nil {
+		return "", fmt.Errorf("load agency %d: %w", c.AgencyID, err)
+	}
+	d["kode"] = c.Code
+	d["opd"] = ag.Name
+	d["batas"] = complaint.FormatDate(c.RespondBy.In(e.h.Complaints.Loc), e.citizen.Lang)
+	return "ok", nil
+}
+
+func (e *env) status(ctx context.Context, st *flows.State) (string, error) {
+	code := strings.ToUpper(strings.TrimSpace(st.Data["kode"]))
+	v, err := e.h.Complaints.Status(ctx, e.tx, code, e.citizen.ID)
+	if errors.Is(err, models.ErrNotFound) {
+		return "not_found", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	lang := e.citizen.Lang
+	st.Data["kode"] = v.Complaint.Code
+	st.Data["opd"] = v.Agency.Name
+	st.Data["kategori_nama"] = v.Category.Name
+	st.Data["status_teks"] = e.h.Locales.T(lang, "status_laporan."+v.Complaint.Status, nil)
+	var lines []string
+	events := v.Events
+	if len(events) > 3 {
+		events = events[len(events)-3:]
+	}
+	for _, ev := range events {
+		when := complaint.FormatDate(ev.CreatedAt.In(e.h.Complaints.Loc), lang)
+		text := e.h.Locales.T(lang, "peristiwa."+ev.Kind, map[string]any{"opd": v.Agency.Name, "teks": ev.Text})
+		lines = append(lines, "• "+when+": "+text)
+	}
+	st.Data["riwayat"] = strings.Join(lines, "\n")
+	return "found", nil
+}

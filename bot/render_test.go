@@ -1,0 +1,41 @@
+package bot
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/suarawarga/suarawarga/flows"
+	"github.com/suarawarga/suarawarga/locales"
+)
+
+func TestRender(t *testing.T) {
+	t.Parallel()
+	tr, err := locales.New(map[string][]byte{
+		"id": []byte("u:\n  halo: \"Halo {{.nama}}\"\n  tanya: Yakin?\n  ya: Ya\n  tidak: Tidak\n  pilih: Pilih\n  kirim: Kirim\n  foto: Kirim foto\n  lewati: Lewati\numum:\n  ya: Ya\n  tidak: Tidak\n"),
+		"en": []byte("u:\n  halo: \"Hello {{.nama}}\"\n"),
+	})
+	require.NoError(t, err)
+
+	effs := []flows.Effect{
+		flows.Switched{Flow: "menu"},
+		flows.Say{Key: "u.halo", Data: map[string]string{"nama": "Sari"}},
+		flows.Say{Key: "u.halo"},
+		flows.Ask{Key: "u.tanya", Kind: flows.AskYesNo},
+		flows.Wait{},
+		flows.Ask{Key: "u.pilih", Kind: flows.AskChoice, Choices: []flows.Choice{{ID: "k", Label: "u.kirim"}, {ID: "OKI-1", Label: "OKI-1 · Jalan", Literal: true}}},
+		flows.Ask{Key: "u.foto", Kind: flows.AskPhoto, Choices: []flows.Choice{{ID: "lewati", Label: "u.lewati"}}},
+		flows.Ask{Key: "u.pilih", Kind: flows.AskLocation, AskLocation: true},
+		flows.Say{Key: "u.halo", Data: map[string]string{"nama": "Budi"}},
+		flows.Ended{},
+	}
+	require.Equal(t, []Outbound{
+		{Text: "Halo Sari\nHalo \nYakin?", Choices: []Choice{{ID: "ya", Label: "Ya"}, {ID: "tidak", Label: "Tidak"}}},
+		{Text: "Pilih", Choices: []Choice{{ID: "k", Label: "Kirim"}, {ID: "OKI-1", Label: "OKI-1 · Jalan"}}},
+		{Text: "Kirim foto", Choices: []Choice{{ID: "lewati", Label: "Lewati"}}},
+		{Text: "Pilih", AskLocation: true},
+		{Text: "Halo Budi"},
+	}, Render(tr, "id", effs))
+
+	require.Equal(t, []Outbound{{Text: "Hello Ana"}}, Render(tr, "en", []flows.Effect{flows.Say{Key: "u.halo", Data: map[string]string{"nama": "Ana"}}}))
+	require.Empty(t, Render(tr, "id", []flows.Effect{flows.Wait{}, flows.Ended{}}))
+}

@@ -1,0 +1,85 @@
+// Command suarawarga runs the Suara Warga complaint bot and its admin tasks.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // the runtime image has no zoneinfo
+
+	"github.com/suarawarga/suarawarga/app"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if errors.Is(err, errUsage) {
+		os.Exit(2)
+	}
+	var ec exitCode
+	if errors.As(err, &ec) {
+		os.Exit(int(ec))
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "suarawarga:", err)
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+// exitCode ends the program with a status after its output was already written.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+const usage = `Suara Warga — layanan pengaduan warga.
+
+Usage:
+  suarawarga [serve]              run the bot (web chat on HTTP_ADDR, Telegram when TELEGRAM_BOT_TOKEN is set)
+  suarawarga migrate              apply database migrations and exit
+  suarawarga seed FILE            load a regency data file (OPDs, categories, regions, holidays)
+  suarawarga flows check FILE...  validate flow files; exit status 1 when any has errors
+  suarawarga flows import FILE    publish a flow file as the flow's newest revision
+  suarawarga flows export ID      print the newest revision of a flow
+
+Environment: DATABASE_URL (default sqlite:suarawarga.db), HTTP_ADDR (default :8080), PUBLIC_URL, DATA_DIR (default data),
+TZ (default Asia/Jakarta), LOG_LEVEL, MAX_PHOTO_MB, TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, TELEGRAM_WEBHOOK_SECRET.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	cfg, err := app.ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, log, stdout)
+	case "migrate":
+		return migrate(ctx, cfg, stdout)
+	case "seed":
+		if len(args) != 1 {
+			fmt.Fprint(stderr, usage)
+			return errUsage
+		}
+		return seed(ctx, cfg, args[0], stdout)
+	case "flows":
+		return flowsCmd(ctx, cfg, args, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
+	return errUsage
+}

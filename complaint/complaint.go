@@ -1,0 +1,313 @@
+// Package complaint holds the complaint lifecycle: statuses, routing, the
+// working-day calendar and deadlines, ticket codes and the timeline.
+package complaint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+
+	"github.com/suarawarga/suarawarga/models"
+)
+
+// Complaint statuses, aligned with SP4N-LAPOR!.
+const (
+	StatusBaru          = "baru"           // received, not yet routed
+	StatusTerdisposisi  = "terdisposisi"   // routed to an OPD
+	StatusDiproses      = "diproses"       // the OPD accepted or replied
+	StatusPerluInfo     = "perlu_info"     // the OPD asks the citizen for details
+	StatusSelesai       = "selesai"        // the OPD reports it done
+	StatusDitutup       = "ditutup"        // the citizen confirmed, or no objection in time
+	StatusBukanWewenang = "bukan_wewenang" // the OPD says it is not theirs; awaiting re-routing
+	StatusDitolak       = "ditolak"        // rejected with a reason
+)
+
+// Statuses lists every complaint status in lifecycle order.
+func Statuses() []string {
+	return []string{StatusBaru, StatusTerdisposisi, StatusDiproses, StatusPerluInfo, StatusSelesai, StatusDitutup,
+		StatusBukanWewenang, StatusDitolak}
+}
+
+// Timeline event kinds; each has a text under the locale key peristiwa.<kind>.
+const (
+	EventDibuat          = "dibuat"           // the citizen filed the report
+	EventTerdisposisi    = "terdisposisi"     // routed to an OPD; Text holds the OPD's name
+	EventDiterima        = "diterima"         // the OPD accepted it
+	EventTanggapan       = "tanggapan"        // an officer replied; Text holds the reply
+	EventMintaInfo       = "minta_info"       // an officer asked for details; Text holds the question
+	EventInfoWarga       = "info_warga"       // the citizen answered; Text holds the answer
+	EventSelesai         = "selesai"          // the OPD marked it done; Text holds the note
+	EventDibukaKembali   = "dibuka_kembali"   // the citizen said it is not fixed
+	EventDitutup         = "ditutup"          // closed after the citizen confirmed
+	EventDitutupOtomatis = "ditutup_otomatis" // closed after the objection period
+	EventDialihkan       = "dialihkan"        // re-routed; Text holds the new OPD's name
+	EventDitolak         = "ditolak"          // rejected; Text holds the reason
+	EventPenilaian       = "penilaian"        // the citizen rated the handling; Text holds the score
+)
+
+// Default deadlines in working days.
+const (
+	RouteDays   = 3
+	RespondDays = 5
+	CloseDays   = 10
+)
+
+// MaxDescription is the longest description accepted, in characters.
+const MaxDescription = 4000
+
+// ErrNotFound is returned when a complaint does not exist or belongs to someone else.
+var ErrNotFound = models.ErrNotFound
+
+// ErrInvalid is returned when a submission lacks what a complaint needs.
+var ErrInvalid = errors.New("invalid complaint")
+
+// Service files complaints and answers questions about them.
+type Service struct {
+	DB *gorm.DB
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Prefix is the ticket prefix ("OKI"); empty means the regency's.
+	Prefix string
+	// Loc is the regency's timezone for deadlines and ticket months; nil means the regency's.
+	Loc *time.Location
+}
+
+// SubmitInput is what a citizen's finished report carries.
+type SubmitInput struct {
+	CitizenID     int64
+	Channel       string
+	CategoryCode  string
+	Description   string
+	Address       string
+	RegionCode    string // kecamatan or desa code; empty when unknown
+	Lat, Lng      *float64
+	Confidential  bool
+	AttachmentIDs []int64
+}
+
+// StatusView is a complaint with its routing and timeline, for showing to its citizen.
+type StatusView struct {
+	Complaint models.Complaint
+	Agency    models.Agency
+	Category  models.Category
+	Events    []models.ComplaintEvent
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Service) db(tx *gorm.DB) *gorm.DB {
+	if tx != nil {
+		return tx
+	}
+	return s.DB
+}
+
+// settings returns the ticket prefix and timezone, from s or else from the regency row.
+func (s *Service) settings(ctx context.Context, tx *gorm.DB) (string, *time.Location, error) {
+	prefix, loc := s.Prefix, s.Loc
+	if prefix != "" && loc != nil {
+		return prefix, loc, nil
+	}
+	reg, err := models.RegencyProfile(ctx, tx)
+	if err != nil {
+		return "", nil, err
+	}
+	if prefix == "" {
+		prefix = reg.TicketPrefix
+	}
+	if loc == nil {
+		if loc, err = time.LoadLocation(reg.Timezone); err != nil {
+			return "", nil, fmt.Errorf("regency timezone %q: %w", reg.Timezone, err)
+		}
+	}
+	return prefix, loc, nil
+}
+
+// Submit files a complaint: it routes it by category to the category's OPD
+// (status terdisposisi), sets the deadlines in working days, issues a ticket
+// code PREFIX-YYMM-NNNN and writes the timeline. Everything runs on tx (a
+// savepoint when tx is already a transaction); a nil tx means s.DB.
+func (s *Service) Submit(ctx context.Context, tx *gorm.DB, in SubmitInput) (*models.Complaint, error) {
+	desc := strings.TrimSpace(in.Description)
+	switch {
+	case in.CitizenID <= 0:
+		return nil, fmt.Errorf("submit complaint: no citizen: %w", ErrInvalid)
+	case in.CategoryCode == "":
+		return nil, fmt.Errorf("submit complaint: no category: %w", ErrInvalid)
+	case desc == "":
+		return nil, fmt.Errorf("submit complaint: empty description: %w", ErrInvalid)
+	case utf8.RuneCountInString(desc) > MaxDescription:
+		return nil, fmt.Errorf("submit complaint: description longer than %d characters: %w", MaxDescription, ErrInvalid)
+	case (in.Lat == nil) != (in.Lng == nil):
+		return nil, fmt.Errorf("submit complaint: latitude and longitude must come together: %w", ErrInvalid)
+	}
+
+	var out *models.Complaint
+	err := s.db(tx).WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		prefix, loc, err := s.settings(ctx, tx)
+		if err != nil {
+			return err
+		}
+		cat, err := models.CategoryByCode(ctx, tx, in.CategoryCode)
+		if err != nil {
+			return err
+		}
+		agency, err := models.AgencyByID(ctx, tx, cat.AgencyID)
+		if err != nil {
+			return err
+		}
+		var regionID *int64
+		if in.RegionCode != "" {
+			region, err := models.RegionByCode(ctx, tx, in.RegionCode)
+			if err != nil {
+				return err
+			}
+			regionID = &region.ID
+		}
+		cal, err := loadCalendar(ctx, tx, loc)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		code, err := nextCode(ctx, tx, prefix, now.In(loc))
+		if err != nil {
+			return err
+		}
+
+		c := &models.Complaint{
+			Code:         code,
+			CitizenID:    in.CitizenID,
+			CategoryID:   cat.ID,
+			AgencyID:     agency.ID,
+			RegionID:     regionID,
+			Description:  desc,
+			Lat:          in.Lat,
+			Lng:          in.Lng,
+			Address:      strings.TrimSpace(in.Address),
+			Confidential: in.Confidential,
+			Status:       StatusTerdisposisi,
+			Channel:      in.Channel,
+			RouteBy:      cal.AddWorkingDays(now, RouteDays).UTC(),
+			RespondBy:    cal.AddWorkingDays(now, RespondDays).UTC(),
+			ResolveBy:    cal.AddWorkingDays(now, cat.TargetDays).UTC(),
+			CreatedAt:    now,
+			UpdatedAt:    now,
+		}
+		if err := tx.Create(c).Error; err != nil {
+			return fmt.Errorf("insert: %w", err)
+		}
+		citizenID := in.CitizenID
+		events := []models.ComplaintEvent{
+			{ComplaintID: c.ID, Kind: EventDibuat, ToStatus: StatusBaru, ActorKind: models.ActorWarga,
+				ActorID: &citizenID, CreatedAt: now},
+			{ComplaintID: c.ID, Kind: EventTerdisposisi, FromStatus: StatusBaru, ToStatus: StatusTerdisposisi,
+				ActorKind: models.ActorSistem, Text: agency.Name, CreatedAt: now},
+		}
+		if err := tx.Create(&events).Error; err != nil {
+			return fmt.Errorf("insert timeline: %w", err)
+		}
+		seen := map[int64]bool{}
+		for _, id := range in.AttachmentIDs {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			link := models.ComplaintAttachment{ComplaintID: c.ID, AttachmentID: id, Kind: models.AttachmentFoto, CreatedAt: now}
+			if err := tx.Create(&link).Error; err != nil {
+				return fmt.Errorf("attach %d: %w", id, err)
+			}
+		}
+		out = c
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("submit complaint (category %s): %w", in.CategoryCode, err)
+	}
+	return out, nil
+}
+
+// nextCode issues the next ticket code for prefix in local's month. The upsert
+// takes a row lock that serializes concurrent submitters until they commit, so
+// codes stay unique on both databases.
+func nextCode(ctx context.Context, tx *gorm.DB, prefix string, local time.Time) (string, error) {
+	period := local.Format("0601")
+	var last int64
+	err := tx.WithContext(ctx).Raw(`INSERT INTO ticket_sequences (prefix, period, last) VALUES (?, ?, 1)
+		ON CONFLICT (prefix, period) DO UPDATE SET last = ticket_sequences.last + 1
+		RETURNING last`, prefix, period).Scan(&last).Error
+	if err != nil {
+		return "", fmt.Errorf("next ticket number for %s-%s: %w", prefix, period, err)
+	}
+	if last < 1 {
+		return "", fmt.Errorf("next ticket number for %s-%s: got %d", prefix, period, last)
+	}
+	return fmt.Sprintf("%s-%s-%04d", prefix, period, last), nil
+}
+
+// NormalizeCode turns what a citizen typed ("oki 2611 42", "OKI-2611-0042 ") into a
+// ticket code when it looks like one; otherwise it returns the trimmed upper-case text.
+func NormalizeCode(s string) string {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	fields := strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == ' ' || r == '/' || r == '.' })
+	if len(fields) != 3 || len(fields[1]) != 4 {
+		return s
+	}
+	num := fields[2]
+	for _, r := range num {
+		if r < '0' || r > '9' {
+			return s
+		}
+	}
+	for len(num) < 4 {
+		num = "0" + num
+	}
+	return fields[0] + "-" + fields[1] + "-" + num
+}
+
+// Status returns the complaint with code (case-insensitive) when it belongs to
+// citizenID, with its OPD, category and timeline (oldest first). It returns
+// ErrNotFound both when the code does not exist and when it is another citizen's.
+func (s *Service) Status(ctx context.Context, tx *gorm.DB, code string, citizenID int64) (*StatusView, error) {
+	db := s.db(tx).WithContext(ctx)
+	c, err := models.ComplaintByCode(ctx, db, NormalizeCode(code))
+	if err != nil {
+		return nil, err
+	}
+	if c.CitizenID != citizenID {
+		return nil, fmt.Errorf("load complaint %s: %w", c.Code, ErrNotFound)
+	}
+	v := &StatusView{Complaint: *c}
+	if err := db.Where("id = ?", c.AgencyID).Take(&v.Agency).Error; err != nil {
+		return nil, fmt.Errorf("load complaint %s agency: %w", c.Code, err)
+	}
+	if err := db.Where("id = ?", c.CategoryID).Take(&v.Category).Error; err != nil {
+		return nil, fmt.Errorf("load complaint %s category: %w", c.Code, err)
+	}
+	if err := db.Where("complaint_id = ?", c.ID).Order("created_at, id").Find(&v.Events).Error; err != nil {
+		return nil, fmt.Errorf("load complaint %s timeline: %w", c.Code, err)
+	}
+	return v, nil
+}
+
+// ByCitizen returns the citizen's complaints, newest first, at most limit (all when limit <= 0).
+func (s *Service) ByCitizen(ctx context.Context, tx *gorm.DB, citizenID int64, limit int) ([]models.Complaint, error) {
+	q := s.db(tx).WithContext(ctx).Where("citizen_id = ?", citizenID).Order("created_at DESC, id DESC")
+	if limit > 0 {
+		q = q.Limit(limit)
+	}
+	var cs []models.Complaint
+	if err := q.Find(&cs).Error; err != nil {
+		return nil, fmt.Errorf("list complaints of citizen %d: %w", citizenID, err)
+	}
+	return cs, nil
+}

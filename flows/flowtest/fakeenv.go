@@ -1,0 +1,174 @@
+package flowtest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/suarawarga/suarawarga/flows"
+)
+
+// FakeCategory is a complaint category of the fake regency.
+type FakeCategory struct {
+	ID, Name, Agency string
+}
+
+// FakeComplaint is a complaint filed through the fake.
+type FakeComplaint struct {
+	Code     string
+	Category string
+	Data     map[string]string
+}
+
+// FakeEnv is an in-memory flows.Env for the sample regency (OKI): the default flows, its
+// categories and districts, and the action contract of flows/actions.go.
+type FakeEnv struct {
+	mu         sync.Mutex
+	Flows      map[string]*flows.Flow
+	Categories []FakeCategory
+	Districts  []string
+	Complaints []FakeComplaint
+	// FailSubmits makes the next n complaint.submit calls fail.
+	FailSubmits int
+	// Calls records every action called, in order.
+	Calls []string
+}
+
+var _ flows.Env = (*FakeEnv)(nil)
+
+// NewFakeEnv loads the embedded default flows (revision 1) and the OKI reference data.
+func NewFakeEnv() (*FakeEnv, error) {
+	env := &FakeEnv{Flows: map[string]*flows.Flow{}}
+	for id, src := range flows.Defaults() {
+		f, err := flows.Parse(src)
+		if err != nil {
+			return nil, fmt.Errorf("default flow %s: %w", id, err)
+		}
+		f.Revision = 1
+		env.Flows[id] = f
+	}
+	env.Categories = []FakeCategory{
+		{"jalan", "Jalan & jembatan", "Dinas Pekerjaan Umum dan Penataan Ruang (PUPR)"},
+		{"sampah", "Sampah & kebersihan", "Dinas Lingkungan Hidup"},
+		{"adminduk", "KTP, KK & akta", "Dinas Kependudukan dan Pencatatan Sipil"},
+		{"kesehatan", "Puskesmas & kesehatan", "Dinas Kesehatan"},
+		{"sekolah", "Sekolah", "Dinas Pendidikan dan Kebudayaan"},
+		{"bansos", "Bantuan sosial", "Dinas Sosial"},
+		{"pju", "Lampu jalan (PJU)", "Dinas Perhubungan"},
+		{"trantib", "Ketertiban & PKL", "Satuan Polisi Pamong Praja"},
+		{"pungli", "Pungli / perilaku ASN", "Inspektorat Daerah"},
+		{"bencana", "Bencana", "Badan Penanggulangan Bencana Daerah (BPBD)"},
+		{"lainnya", "Lainnya", "Bagian Organisasi Sekretariat Daerah"},
+	}
+	env.Districts = []string{
+		"Kayuagung", "Lempuing", "Lempuing Jaya", "Mesuji", "Mesuji Makmur", "Mesuji Raya",
+		"Tanjung Lubuk", "Teluk Gelam", "Pedamaran", "Pedamaran Timur", "Sirah Pulau Padang", "Jejawi",
+		"Pampangan", "Pangkalan Lampam", "Air Sugihan", "Tulung Selapan", "Cengal", "Sungai Menang",
+	}
+	return env, nil
+}
+
+// Flow returns a default flow.
+func (e *FakeEnv) Flow(_ context.Context, id string) (*flows.Flow, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	f, ok := e.Flows[id]
+	if !ok {
+		return nil, fmt.Errorf("flow %q not found", id)
+	}
+	return f, nil
+}
+
+// Choices serves the kategori, kecamatan and laporan_saya sources.
+func (e *FakeEnv) Choices(_ context.Context, source string, _ *flows.State) ([]flows.Choice, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []flows.Choice
+	switch source {
+	case flows.SourceKategori:
+		for _, c := range e.Categories {
+			out = append(out, flows.Choice{ID: c.ID, Label: c.Name, Literal: true})
+		}
+	case flows.SourceKecamatan:
+		for _, d := range e.Districts {
+			out = append(out, flows.Choice{ID: strings.ToLower(strings.ReplaceAll(d, " ", "_")), Label: d, Literal: true})
+		}
+	case flows.SourceLaporanSaya:
+		for i := len(e.Complaints) - 1; i >= 0; i-- {
+			c := e.Complaints[i]
+			out = append(out, flows.Choice{ID: c.Code, Label: c.Code + " · " + c.Data["kategori_label"], Literal: true})
+		}
+	default:
+		return nil, fmt.Errorf("unknown data source %q", source)
+	}
+	return out, nil
+}
+
+// Call runs the fake actions: submit numbers complaints OKI-2611-0001, 0002, ...
+func (e *FakeEnv) Call(_ context.Context, action string, params map[string]string, st *flows.State) (string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.Calls = append(e.Calls, action)
+	switch action {
+	case flows.ActionComplaintSubmit:
+		if e.FailSubmits > 0 {
+			e.FailSubmits--
+			return "", fmt.Errorf("fake: database unavailable")
+		}
+		code := fmt.Sprintf("OKI-2611-%04d", len(e.Complaints)+1)
+		data := map[string]string{}
+		for k, v := range st.Data {
+			data[k] = v
+		}
+		e.Complaints = append(e.Complaints, FakeComplaint{Code: code, Category: st.Data["kategori"], Data: data})
+		st.Data["kode"] = code
+		st.Data["opd"] = e.agency(st.Data["kategori"])
+		st.Data["batas"] = "Jumat, 4 Desember 2026"
+		if st.Lang == "en" {
+			st.Data["batas"] = "Friday, 4 December 2026"
+		}
+		return flows.OutcomeOK, nil
+	case flows.ActionComplaintStatus:
+		code := strings.ToUpper(strings.TrimSpace(params["kode"]))
+		st.Data["kode"] = code
+		for _, c := range e.Complaints {
+			if c.Code == code {
+				st.Data["status_teks"] = "terdisposisi — diteruskan ke " + e.agency(c.Category)
+				st.Data["riwayat"] = "• 2 Nov 2026 09.15 — laporan diterima\n• 2 Nov 2026 09.16 — diteruskan ke " + e.agency(c.Category)
+				return flows.OutcomeFound, nil
+			}
+		}
+		return flows.OutcomeNotFound, nil
+	case flows.ActionSetLanguage:
+		switch params["lang"] {
+		case "id", "en":
+			st.Lang = params["lang"]
+			return flows.OutcomeOK, nil
+		}
+		return "", fmt.Errorf("fake: unknown language %q", params["lang"])
+	}
+	return "", fmt.Errorf("fake: unknown action %q", action)
+}
+
+func (e *FakeEnv) agency(category string) string {
+	for _, c := range e.Categories {
+		if c.ID == category {
+			return c.Agency
+		}
+	}
+	return "Bagian Organisasi Sekretariat Daerah"
+}
+
+// FlowIDs lists the loaded flow ids, sorted.
+func (e *FakeEnv) FlowIDs() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ids := make([]string, 0, len(e.Flows))
+	for id := range e.Flows {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}

@@ -1,0 +1,236 @@
+package models
+
+import "time"
+
+// Conversation statuses.
+const (
+	ConversationActive  = "active"
+	ConversationEnded   = "ended"
+	ConversationExpired = "expired"
+)
+
+// Message directions.
+const (
+	DirectionIn  = "in"
+	DirectionOut = "out"
+)
+
+// Message statuses: inbound rows are "received"; outbound rows go queued -> sent or failed.
+const (
+	MessageReceived = "received"
+	MessageQueued   = "queued"
+	MessageSent     = "sent"
+	MessageFailed   = "failed"
+)
+
+// Actor kinds on a complaint's timeline.
+const (
+	ActorWarga   = "warga"
+	ActorPetugas = "petugas"
+	ActorSistem  = "sistem"
+	ActorAdmin   = "admin"
+)
+
+// Attachment kinds on a complaint.
+const (
+	AttachmentFoto  = "foto"  // sent by the citizen with the report
+	AttachmentBukti = "bukti" // proof photo from the officer
+)
+
+// Region kinds.
+const (
+	RegionKecamatan = "kecamatan"
+	RegionDesa      = "desa"
+)
+
+// Holiday kinds.
+const (
+	HolidayLibur       = "libur"        // national holiday
+	HolidayCutiBersama = "cuti_bersama" // collective leave, also not a working day for OPDs
+)
+
+// Citizen is a person who writes to the bot, whatever channel they use.
+type Citizen struct {
+	ID          int64 `gorm:"primaryKey"`
+	Name        string
+	Lang        string // "id" or "en"
+	Unreachable bool   // the citizen blocked the bot; stop sending
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Identity is one address of a citizen on one channel (a Telegram chat id, a WhatsApp JID, a web session).
+type Identity struct {
+	ID        int64 `gorm:"primaryKey"`
+	CitizenID int64
+	Channel   string
+	Address   string
+	CreatedAt time.Time
+}
+
+// Conversation is a citizen's run through a flow, pinned to the flow revision it started on.
+type Conversation struct {
+	ID        int64 `gorm:"primaryKey"`
+	CitizenID int64
+	FlowID    string
+	Revision  int64
+	Node      string
+	Data      string // JSON of the flow engine's state
+	Status    string // ConversationActive, ConversationEnded or ConversationExpired
+	// WaitSeq is bumped every time the bot waits for input; a timer carries the seq it was made for,
+	// so a stale timer finds a different seq and does nothing.
+	WaitSeq   int64
+	ExpiresAt *time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Message is one inbound or outbound chat message.
+type Message struct {
+	ID             int64 `gorm:"primaryKey"`
+	CitizenID      int64
+	ConversationID *int64
+	Direction      string // DirectionIn or DirectionOut
+	Channel        string
+	ChatID         string
+	PlatformID     *string // the platform's message id; unique per channel and direction when set
+	Kind           string
+	Text           string
+	Payload        string // JSON: choices, location, photo reference
+	Status         string // MessageReceived, MessageQueued, MessageSent or MessageFailed
+	Error          string
+	CreatedAt      time.Time
+	SentAt         *time.Time
+}
+
+// Agency is an OPD (Organisasi Perangkat Daerah) that handles complaints.
+type Agency struct {
+	ID        int64 `gorm:"primaryKey"`
+	Code      string
+	Name      string
+	ShortName string
+	Triage    bool // receives complaints no other OPD owns and re-routes them
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Category is a complaint topic; it routes to one agency and sets the resolution target.
+type Category struct {
+	ID         int64 `gorm:"primaryKey"`
+	Code       string
+	Name       string
+	NameEN     string
+	AgencyID   int64
+	TargetDays int // working days to resolve
+	Sort       int
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Region is a kecamatan or a desa/kelurahan, coded BPS-style.
+type Region struct {
+	ID        int64 `gorm:"primaryKey"`
+	Code      string
+	Name      string
+	Kind      string // RegionKecamatan or RegionDesa
+	ParentID  *int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Complaint is one citizen report (pengaduan) with its routing and deadlines.
+type Complaint struct {
+	ID              int64 `gorm:"primaryKey"`
+	Code            string
+	CitizenID       int64
+	CategoryID      int64
+	AgencyID        int64
+	RegionID        *int64
+	Description     string
+	Lat             *float64
+	Lng             *float64
+	Address         string
+	Confidential    bool
+	Status          string
+	Channel         string
+	RouteBy         time.Time
+	RespondBy       time.Time
+	ResolveBy       time.Time
+	CloseBy         *time.Time
+	FirstResponseAt *time.Time
+	ResolvedAt      *time.Time
+	ClosedAt        *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// ComplaintEvent is one entry of a complaint's timeline.
+type ComplaintEvent struct {
+	ID           int64 `gorm:"primaryKey"`
+	ComplaintID  int64
+	Kind         string
+	FromStatus   string
+	ToStatus     string
+	ActorKind    string // ActorWarga, ActorPetugas, ActorSistem or ActorAdmin
+	ActorID      *int64
+	Text         string
+	AttachmentID *int64
+	CreatedAt    time.Time
+}
+
+// Attachment is a stored file, named and deduplicated by its SHA-256.
+type Attachment struct {
+	ID        int64  `gorm:"primaryKey"`
+	SHA256    string `gorm:"column:sha256"`
+	Path      string // relative to the data directory, with forward slashes
+	MIME      string `gorm:"column:mime"`
+	Size      int64
+	CreatedAt time.Time
+}
+
+// ComplaintAttachment links an attachment to a complaint.
+type ComplaintAttachment struct {
+	ComplaintID  int64  `gorm:"primaryKey;autoIncrement:false"`
+	AttachmentID int64  `gorm:"primaryKey;autoIncrement:false"`
+	Kind         string // AttachmentFoto or AttachmentBukti
+	CreatedAt    time.Time
+}
+
+// FlowRevision is one imported version of a flow file; the newest revision of a flow is the current one.
+type FlowRevision struct {
+	ID        int64 `gorm:"primaryKey"`
+	FlowID    string
+	Revision  int64
+	Source    string
+	CreatedBy string
+	Note      string
+	CreatedAt time.Time
+}
+
+// Regency is the single row describing the government this installation serves.
+type Regency struct {
+	ID           int64 `gorm:"primaryKey"`
+	Name         string
+	ShortName    string
+	TicketPrefix string
+	Timezone     string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Holiday is a day off for OPDs: a national holiday or cuti bersama.
+type Holiday struct {
+	ID        int64  `gorm:"primaryKey"`
+	Date      string // YYYY-MM-DD
+	Name      string
+	Kind      string // HolidayLibur or HolidayCutiBersama
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// TicketSequence holds the last ticket number issued for a prefix in a month (period "YYMM").
+type TicketSequence struct {
+	Prefix string `gorm:"primaryKey"`
+	Period string `gorm:"primaryKey"`
+	Last   int64
+}

@@ -1,0 +1,418 @@
+// Package regency reads the file that describes one regency's government (its
+// name and ticket prefix, OPDs, complaint categories, regions and holidays) and
+// loads it into the database.
+package regency
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+	"gorm.io/gorm"
+
+	"github.com/suarawarga/suarawarga/models"
+)
+
+// Default is the embedded sample regency: Kabupaten Ogan Komering Ilir.
+//
+//go:embed oki.yaml
+var Default []byte
+
+// File is a parsed regency file.
+type File struct {
+	Regency    RegencySpec    `yaml:"regency"`
+	Agencies   []AgencySpec   `yaml:"agencies"`
+	Categories []CategorySpec `yaml:"categories"`
+	Regions    []RegionSpec   `yaml:"regions"`
+	Holidays   []HolidaySpec  `yaml:"holidays"`
+}
+
+// RegencySpec names the regency and its ticket prefix and timezone.
+type RegencySpec struct {
+	Name         string `yaml:"name"`
+	ShortName    string `yaml:"short_name"`
+	TicketPrefix string `yaml:"ticket_prefix"`
+	Timezone     string `yaml:"timezone"`
+}
+
+// AgencySpec is one OPD.
+type AgencySpec struct {
+	Code      string `yaml:"code"`
+	Name      string `yaml:"name"`
+	ShortName string `yaml:"short_name"`
+	Triage    bool   `yaml:"triage"`
+}
+
+// CategorySpec is one complaint category; its position in the file is its display order.
+type CategorySpec struct {
+	Code       string `yaml:"code"`
+	Name       string `yaml:"name"`
+	NameEN     string `yaml:"name_en"`
+	Agency     string `yaml:"agency"`
+	TargetDays int    `yaml:"target_days"`
+}
+
+// RegionSpec is a kecamatan with its desa/kelurahan.
+type RegionSpec struct {
+	Code string     `yaml:"code"`
+	Name string     `yaml:"name"`
+	Desa []DesaSpec `yaml:"desa"`
+}
+
+// DesaSpec is one desa or kelurahan.
+type DesaSpec struct {
+	Code string `yaml:"code"`
+	Name string `yaml:"name"`
+}
+
+// HolidaySpec is a national holiday or cuti bersama.
+type HolidaySpec struct {
+	Date string `yaml:"date"` // YYYY-MM-DD
+	Name string `yaml:"name"`
+	Kind string `yaml:"kind"` // libur or cuti_bersama
+	// Estimated marks a date not yet fixed by the SKB 3 Menteri; admins must replace it once published.
+	Estimated bool `yaml:"estimated"`
+}
+
+var (
+	prefixRe    = regexp.MustCompile(`^[A-Z]{2,6}$`)
+	agencyRe    = regexp.MustCompile(`^[A-Z][A-Z0-9_]{1,31}$`)
+	categoryRe  = regexp.MustCompile(`^[a-z][a-z0-9_]{1,31}$`)
+	kecamatanRe = regexp.MustCompile(`^\d{2}\.\d{2}\.\d{2}$`)
+	desaRe      = regexp.MustCompile(`^\d{2}\.\d{2}\.\d{2}\.\d{4}$`)
+)
+
+// Parse decodes and validates a regency file. Errors name the offending field,
+// e.g. `categories[2] (adminduk).agency: unknown agency "DUKCAPIL"`.
+func Parse(src []byte) (*File, error) {
+	var f File
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("parse regency file: %w", err)
+	}
+	if problems := f.validate(); len(problems) > 0 {
+		return nil, fmt.Errorf("invalid regency file:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return &f, nil
+}
+
+// validate returns one message per problem, each starting with the field's path.
+func (f *File) validate() []string {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	r := f.Regency
+	if strings.TrimSpace(r.Name) == "" {
+		add("regency.name: required")
+	}
+	if !prefixRe.MatchString(r.TicketPrefix) {
+		add("regency.ticket_prefix: %q must be 2 to 6 capital letters", r.TicketPrefix)
+	}
+	if r.Timezone == "" {
+		add("regency.timezone: required, e.g. Asia/Jakarta")
+	} else if _, err := time.LoadLocation(r.Timezone); err != nil {
+		add("regency.timezone: unknown timezone %q", r.Timezone)
+	}
+
+	agencies := map[string]bool{}
+	triage := 0
+	if len(f.Agencies) == 0 {
+		add("agencies: at least one agency is required")
+	}
+	for i, a := range f.Agencies {
+		at := fmt.Sprintf("agencies[%d] (%s)", i, a.Code)
+		switch {
+		case !agencyRe.MatchString(a.Code):
+			add("%s.code: %q must be capital letters, digits or _", at, a.Code)
+		case agencies[a.Code]:
+			add("%s.code: duplicate code %q", at, a.Code)
+		}
+		agencies[a.Code] = true
+		if strings.TrimSpace(a.Name) == "" {
+			add("%s.name: required", at)
+		}
+		if a.Triage {
+			triage++
+		}
+	}
+	if len(f.Agencies) > 0 && triage != 1 {
+		add("agencies: exactly one agency must have triage: true, found %d", triage)
+	}
+
+	categories := map[string]bool{}
+	if len(f.Categories) == 0 {
+		add("categories: at least one category is required")
+	}
+	for i, c := range f.Categories {
+		at := fmt.Sprintf("categories[%d] (%s)", i, c.Code)
+		switch {
+		case !categoryRe.MatchString(c.Code):
+			add("%s.code: %q must be lower-case letters, digits or _", at, c.Code)
+		case categories[c.Code]:
+			add("%s.code: duplicate code %q", at, c.Code)
+		}
+		categories[c.Code] = true
+		if strings.TrimSpace(c.Name) == "" {
+			add("%s.name: required", at)
+		}
+		if strings.TrimSpace(c.NameEN) == "" {
+			add("%s.name_en: required", at)
+		}
+		if !agencies[c.Agency] {
+			add("%s.agency: unknown agency %q", at, c.Agency)
+		}
+		if c.TargetDays < 1 || c.TargetDays > 365 {
+			add("%s.target_days: %d must be between 1 and 365", at, c.TargetDays)
+		}
+	}
+
+	regions := map[string]bool{}
+	for i, k := range f.Regions {
+		at := fmt.Sprintf("regions[%d] (%s)", i, k.Name)
+		switch {
+		case !kecamatanRe.MatchString(k.Code):
+			add("%s.code: %q must look like 16.02.05", at, k.Code)
+		case regions[k.Code]:
+			add("%s.code: duplicate code %q", at, k.Code)
+		}
+		regions[k.Code] = true
+		if strings.TrimSpace(k.Name) == "" {
+			add("%s.name: required", at)
+		}
+		for j, d := range k.Desa {
+			dat := fmt.Sprintf("%s.desa[%d] (%s)", at, j, d.Name)
+			switch {
+			case !desaRe.MatchString(d.Code):
+				add("%s.code: %q must look like 16.02.05.1001", dat, d.Code)
+			case !strings.HasPrefix(d.Code, k.Code+"."):
+				add("%s.code: %q does not start with its kecamatan code %s", dat, d.Code, k.Code)
+			case regions[d.Code]:
+				add("%s.code: duplicate code %q", dat, d.Code)
+			}
+			regions[d.Code] = true
+			if strings.TrimSpace(d.Name) == "" {
+				add("%s.name: required", dat)
+			}
+		}
+	}
+
+	dates := map[string]bool{}
+	for i, h := range f.Holidays {
+		at := fmt.Sprintf("holidays[%d] (%s)", i, h.Date)
+		if _, err := time.Parse(time.DateOnly, h.Date); err != nil {
+			add("%s.date: %q must be YYYY-MM-DD", at, h.Date)
+		} else if dates[h.Date] {
+			add("%s.date: duplicate date", at)
+		}
+		dates[h.Date] = true
+		if strings.TrimSpace(h.Name) == "" {
+			add("%s.name: required", at)
+		}
+		if h.Kind != models.HolidayLibur && h.Kind != models.HolidayCutiBersama {
+			add("%s.kind: %q must be libur or cuti_bersama", at, h.Kind)
+		}
+	}
+	return problems
+}
+
+// Load upserts f into db by code (by date for holidays) in one transaction. It
+// adds new rows and updates changed ones, never deletes, and leaves unchanged rows
+// untouched, so loading the same file twice changes nothing.
+func Load(ctx context.Context, db *gorm.DB, f *File) error {
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := loadRegency(tx, f.Regency); err != nil {
+			return err
+		}
+		agencyIDs, err := loadAgencies(tx, f.Agencies)
+		if err != nil {
+			return err
+		}
+		if err := loadCategories(tx, f.Categories, agencyIDs); err != nil {
+			return err
+		}
+		if err := loadRegions(tx, f.Regions); err != nil {
+			return err
+		}
+		return loadHolidays(tx, f.Holidays)
+	})
+	if err != nil {
+		return fmt.Errorf("load regency %s: %w", f.Regency.Name, err)
+	}
+	return nil
+}
+
+// LoadIfEmpty loads Default when the database has no regency yet and reports whether it did.
+func LoadIfEmpty(ctx context.Context, db *gorm.DB) (bool, error) {
+	var n int64
+	if err := db.WithContext(ctx).Model(&models.Regency{}).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("count regencies: %w", err)
+	}
+	if n > 0 {
+		return false, nil
+	}
+	f, err := Parse(Default)
+	if err != nil {
+		return false, err
+	}
+	if err := Load(ctx, db, f); err != nil {
+		return false, err
+	}
+	slog.InfoContext(ctx, "sample regency loaded", slog.String("regency", f.Regency.Name),
+		slog.Int("categories", len(f.Categories)), slog.Int("holidays", len(f.Holidays)))
+	return true, nil
+}
+
+func loadRegency(tx *gorm.DB, r RegencySpec) error {
+	want := models.Regency{Name: r.Name, ShortName: r.ShortName, TicketPrefix: r.TicketPrefix, Timezone: r.Timezone}
+	var have models.Regency
+	err := tx.Order("id").Take(&have).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return tx.Create(&want).Error
+	}
+	if err != nil {
+		return fmt.Errorf("regency: %w", err)
+	}
+	if have.Name == want.Name && have.ShortName == want.ShortName && have.TicketPrefix == want.TicketPrefix &&
+		have.Timezone == want.Timezone {
+		return nil
+	}
+	return tx.Model(&have).Select("name", "short_name", "ticket_prefix", "timezone").Updates(&want).Error
+}
+
+func loadAgencies(tx *gorm.DB, specs []AgencySpec) (map[string]int64, error) {
+	var rows []models.Agency
+	if err := tx.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("agencies: %w", err)
+	}
+	byCode := map[string]models.Agency{}
+	ids := map[string]int64{}
+	for _, r := range rows {
+		byCode[r.Code] = r
+		ids[r.Code] = r.ID
+	}
+	for _, s := range specs {
+		want := models.Agency{Code: s.Code, Name: s.Name, ShortName: s.ShortName, Triage: s.Triage}
+		have, ok := byCode[s.Code]
+		switch {
+		case !ok:
+			if err := tx.Create(&want).Error; err != nil {
+				return nil, fmt.Errorf("agency %s: %w", s.Code, err)
+			}
+			ids[s.Code] = want.ID
+		case have.Name != want.Name || have.ShortName != want.ShortName || have.Triage != want.Triage:
+			if err := tx.Model(&have).Select("name", "short_name", "triage").Updates(&want).Error; err != nil {
+				return nil, fmt.Errorf("agency %s: %w", s.Code, err)
+			}
+		}
+	}
+	return ids, nil
+}
+
+func loadCategories(tx *gorm.DB, specs []CategorySpec, agencyIDs map[string]int64) error {
+	var rows []models.Category
+	if err := tx.Find(&rows).Error; err != nil {
+		return fmt.Errorf("categories: %w", err)
+	}
+	byCode := map[string]models.Category{}
+	for _, r := range rows {
+		byCode[r.Code] = r
+	}
+	for i, s := range specs {
+		want := models.Category{Code: s.Code, Name: s.Name, NameEN: s.NameEN, AgencyID: agencyIDs[s.Agency],
+			TargetDays: s.TargetDays, Sort: (i + 1) * 10}
+		have, ok := byCode[s.Code]
+		switch {
+		case !ok:
+			if err := tx.Create(&want).Error; err != nil {
+				return fmt.Errorf("category %s: %w", s.Code, err)
+			}
+		case have.Name != want.Name || have.NameEN != want.NameEN || have.AgencyID != want.AgencyID ||
+			have.TargetDays != want.TargetDays || have.Sort != want.Sort:
+			err := tx.Model(&have).Select("name", "name_en", "agency_id", "target_days", "sort").Updates(&want).Error
+			if err != nil {
+				return fmt.Errorf("category %s: %w", s.Code, err)
+			}
+		}
+	}
+	return nil
+}
+
+func loadRegions(tx *gorm.DB, specs []RegionSpec) error {
+	var rows []models.Region
+	if err := tx.Find(&rows).Error; err != nil {
+		return fmt.Errorf("regions: %w", err)
+	}
+	byCode := map[string]models.Region{}
+	for _, r := range rows {
+		byCode[r.Code] = r
+	}
+	upsert := func(code, name, kind string, parentID *int64) (int64, error) {
+		want := models.Region{Code: code, Name: name, Kind: kind, ParentID: parentID}
+		have, ok := byCode[code]
+		switch {
+		case !ok:
+			if err := tx.Create(&want).Error; err != nil {
+				return 0, fmt.Errorf("region %s: %w", code, err)
+			}
+			return want.ID, nil
+		case have.Name != name || have.Kind != kind || !sameID(have.ParentID, parentID):
+			if err := tx.Model(&have).Select("name", "kind", "parent_id").Updates(&want).Error; err != nil {
+				return 0, fmt.Errorf("region %s: %w", code, err)
+			}
+		}
+		return have.ID, nil
+	}
+	for _, k := range specs {
+		kid, err := upsert(k.Code, k.Name, models.RegionKecamatan, nil)
+		if err != nil {
+			return err
+		}
+		for _, d := range k.Desa {
+			if _, err := upsert(d.Code, d.Name, models.RegionDesa, &kid); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func sameID(a, b *int64) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+func loadHolidays(tx *gorm.DB, specs []HolidaySpec) error {
+	var rows []models.Holiday
+	if err := tx.Find(&rows).Error; err != nil {
+		return fmt.Errorf("holidays: %w", err)
+	}
+	byDate := map[string]models.Holiday{}
+	for _, r := range rows {
+		byDate[r.Date] = r
+	}
+	for _, s := range specs {
+		want := models.Holiday{Date: s.Date, Name: s.Name, Kind: s.Kind}
+		have, ok := byDate[s.Date]
+		switch {
+		case !ok:
+			if err := tx.Create(&want).Error; err != nil {
+				return fmt.Errorf("holiday %s: %w", s.Date, err)
+			}
+		case have.Name != want.Name || have.Kind != want.Kind:
+			if err := tx.Model(&have).Select("name", "kind").Updates(&want).Error; err != nil {
+				return fmt.Errorf("holiday %s: %w", s.Date, err)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,257 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/suarawarga/suarawarga/bot"
+	"github.com/suarawarga/suarawarga/bot/webchat"
+	"github.com/suarawarga/suarawarga/bot/webchat/webchattest"
+	"github.com/suarawarga/suarawarga/web"
+	"github.com/suarawarga/suarawarga/web/webtest"
+)
+
+// scriptedReplies is a tiny fake conversation: enough to prove the page's controls.
+func scriptedReplies(in bot.Inbound) []bot.Outbound {
+	switch in.Kind {
+	case bot.KindText:
+		if in.Text == "/start" {
+			return []bot.Outbound{{
+				Text:    "Selamat datang di layanan pengaduan.\nApa yang ingin Anda lakukan?",
+				Choices: []bot.Choice{{ID: "buat", Label: "📝 Buat pengaduan"}, {ID: "bantuan", Label: "ℹ️ Bantuan"}},
+			}}
+		}
+		return []bot.Outbound{{Text: "Anda menulis: " + in.Text, AskLocation: true, Choices: []bot.Choice{{ID: "kecamatan", Label: "Pilih kecamatan"}}}}
+	case bot.KindChoice:
+		return []bot.Outbound{{Text: "Di mana lokasinya?", AskLocation: true, Choices: []bot.Choice{{ID: "kecamatan", Label: "Pilih kecamatan"}}}}
+	case bot.KindLocation:
+		return []bot.Outbound{{Text: fmt.Sprintf("Lokasi diterima: %.5f, %.5f\nAda foto?", in.Lat, in.Lng), Choices: []bot.Choice{{ID: "lewati", Label: "Lewati"}}}}
+	case bot.KindPhoto:
+		cfg, format, err := image.DecodeConfig(bytes.NewReader(in.Photo))
+		if err != nil {
+			return []bot.Outbound{{Text: "Foto rusak: " + err.Error()}}
+		}
+		return []bot.Outbound{{Text: fmt.Sprintf("Foto diterima: %s %dx%d", format, cfg.Width, cfg.Height)}}
+	}
+	return nil
+}
+
+type chatFixture struct {
+	url  string
+	bot  *webchattest.Bot
+	hist *webchattest.History
+	mu   sync.Mutex
+	fail map[string]int // text -> how many more times the handler fails on it
+}
+
+func startChat(t *testing.T) *chatFixture {
+	t.Helper()
+	cat := catalog(t)
+	hist := webchattest.NewHistory()
+	ch := webchat.New(hist, webchat.Options{Translator: cat, Logger: slog.New(slog.DiscardHandler)})
+	f := &chatFixture{hist: hist, fail: map[string]int{}}
+	f.bot = &webchattest.Bot{History: hist, Channel: ch, Reply: scriptedReplies, Fail: func(in bot.Inbound) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.fail[in.Text] > 0 {
+			f.fail[in.Text]--
+			return errors.New("database is locked")
+		}
+		return nil
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	runDone := make(chan struct{})
+	go func() {
+		defer close(runDone)
+		_ = ch.Run(ctx, f.bot)
+	}()
+	srv := httptest.NewServer(web.New(web.Config{Webchat: ch, Locales: cat, Logger: slog.New(slog.DiscardHandler)}).Handler())
+	t.Cleanup(func() {
+		cancel()
+		<-runDone
+		srv.Close()
+	})
+	f.url = srv.URL
+	return f
+}
+
+func (f *chatFixture) inboundOf(kind bot.InboundKind) []bot.Inbound {
+	var out []bot.Inbound
+	for _, in := range f.bot.Inbound() {
+		if in.Kind == kind {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+func writePNG(t *testing.T, w, h int) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y += 8 {
+		for x := 0; x < w; x += 8 {
+			img.Set(x, y, color.RGBA{R: uint8(x), G: uint8(y), B: 90, A: 255})
+		}
+	}
+	var buf bytes.Buffer
+	require.NoError(t, png.Encode(&buf, img))
+	p := filepath.Join(t.TempDir(), "jalan-rusak.png")
+	require.NoError(t, os.WriteFile(p, buf.Bytes(), 0o600))
+	return p
+}
+
+func TestChatPageInChromium(t *testing.T) {
+	f := startChat(t)
+	p := webtest.Open(t, f.url+"/")
+	ctx := p.Ctx
+
+	// A new citizen is greeted without typing anything: the page starts the conversation.
+	welcome := p.WaitBot("Selamat datang")
+	require.Equal(t, "Selamat datang di layanan pengaduan.\nApa yang ingin Anda lakukan?", welcome, "line breaks are kept")
+	require.Equal(t, []string{"📝 Buat pengaduan", "ℹ️ Bantuan"}, p.Buttons())
+	users, err := webtest.UserTexts(ctx)
+	require.NoError(t, err)
+	require.Empty(t, users, "the page's own /start is not shown")
+
+	// Pressing a choice sends it and disables the old buttons.
+	p.Click("📝 Buat pengaduan")
+	p.WaitBot("Di mana lokasinya?")
+	choices := f.inboundOf(bot.KindChoice)
+	require.Len(t, choices, 1)
+	require.Equal(t, "buat", choices[0].ChoiceID)
+	require.Equal(t, "📝 Buat pengaduan", choices[0].Text)
+	p.WaitUser("📝 Buat pengaduan")
+	require.Equal(t, []string{"📍 Kirim lokasi saya", "Pilih kecamatan"}, p.Buttons(), "only the newest message's buttons stay enabled")
+
+	// The phone refuses the location: the page asks for a typed address instead.
+	require.NoError(t, webtest.DenyLocation(ctx, f.url))
+	p.Click("📍 Kirim lokasi saya")
+	note, err := webtest.WaitNote(ctx, "Mohon ketik alamatnya")
+	require.NoError(t, err)
+	require.Contains(t, note, "lokasi Anda tidak bisa diambil")
+	placeholder, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#text').placeholder`))
+	require.NoError(t, err)
+	require.Contains(t, placeholder, "desa/kelurahan")
+	p.Send("Jl. Letnan Muchtar Saleh, depan Pasar Kayuagung")
+	p.WaitBot("Anda menulis: Jl. Letnan Muchtar Saleh, depan Pasar Kayuagung")
+	require.Empty(t, f.inboundOf(bot.KindLocation))
+
+	// With the location allowed, the button sends the phone's position.
+	require.NoError(t, webtest.SetLocation(ctx, f.url, -3.40291, 104.83137))
+	p.Click("📍 Kirim lokasi saya")
+	p.WaitBot("Lokasi diterima: -3.40291, 104.83137")
+	locs := f.inboundOf(bot.KindLocation)
+	require.Len(t, locs, 1)
+	require.InDelta(t, -3.40291, locs[0].Lat, 1e-6)
+	require.InDelta(t, 104.83137, locs[0].Lng, 1e-6)
+	p.WaitUser("📍 Lokasi: -3.40291, 104.83137")
+
+	// A large photo is shrunk to 1600 px and sent as JPEG.
+	p.Upload(writePNG(t, 2400, 1800))
+	p.WaitBot("Foto diterima: jpeg 1600x1200")
+	photos := f.inboundOf(bot.KindPhoto)
+	require.Len(t, photos, 1)
+	require.Equal(t, "image/jpeg", photos[0].PhotoMIME)
+	_, err = jpeg.DecodeConfig(bytes.NewReader(photos[0].Photo))
+	require.NoError(t, err)
+	require.NoError(t, webtest.WaitDelivered(ctx))
+	imgs, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.msg.user .photo img').length`))
+	require.NoError(t, err)
+	require.Equal(t, 1, imgs, "the photo shows once (the echo replaced the preview)")
+
+	// HTML in a message shows as text.
+	p.Send(`<b>tebal</b> <img src=x onerror="window.pwned=1">`)
+	p.WaitBot(`Anda menulis: <b>tebal</b> <img src=x onerror="window.pwned=1">`)
+	injected, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.querySelector('#chat b') || !!window.pwned || document.querySelectorAll('#chat img:not(.photo img)').length > 0`))
+	require.NoError(t, err)
+	require.False(t, injected)
+
+	// A busy handler (503) is retried by the page with the same client_id until it goes through.
+	f.mu.Lock()
+	f.fail["coba ulang"] = 1
+	f.mu.Unlock()
+	p.Send("coba ulang")
+	p.WaitBot("Anda menulis: coba ulang")
+	var tries []bot.Inbound
+	for _, in := range f.bot.Inbound() {
+		if in.Text == "coba ulang" {
+			tries = append(tries, in)
+		}
+	}
+	require.Len(t, tries, 1, "the failed attempt never reached the recorder; the retry did")
+	users, err = webtest.UserTexts(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, strings.Count(strings.Join(users, "\n"), "coba ulang"), "the message shows once")
+
+	// Text over 4000 characters is refused by the page itself.
+	before := len(f.bot.Inbound())
+	require.NoError(t, webtest.SetText(ctx, strings.Repeat("a", 4001)))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(webtest.SelSend))))
+	status, err := waitStatus(ctx, "terlalu panjang")
+	require.NoError(t, err)
+	require.Contains(t, status, "4000")
+	require.Len(t, f.bot.Inbound(), before)
+
+	// After a reload the conversation is still there and is not started again.
+	botBefore, err := webtest.BotTexts(ctx)
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Reload()))
+	require.NoError(t, webtest.OpenChat(ctx, f.url+"/"))
+	p.WaitBot("Anda menulis: coba ulang")
+	botAfter, err := webtest.BotTexts(ctx)
+	require.NoError(t, err)
+	require.Equal(t, botBefore, botAfter)
+	starts := 0
+	for _, in := range f.bot.Inbound() {
+		if in.Text == "/start" {
+			starts++
+		}
+	}
+	require.Equal(t, 1, starts)
+	require.Equal(t, []string{"📍 Kirim lokasi saya", "Pilih kecamatan"}, p.Buttons(), "the last question's buttons work after a reload")
+}
+
+func TestChatPageEnglishInChromium(t *testing.T) {
+	f := startChat(t)
+	p := webtest.Open(t, f.url+"/?lang=en")
+	p.WaitBot("Selamat datang")
+	send, err := chromedp.Run(p.Ctx, chromedp.Text(chromedp.CSS(webtest.SelSend)))
+	require.NoError(t, err)
+	require.Equal(t, "Send", send)
+	p.Click("📝 Buat pengaduan")
+	p.WaitBot("Di mana lokasinya?")
+	require.Contains(t, p.Buttons(), "📍 Send my location")
+	require.Equal(t, "en", f.bot.Inbound()[0].Lang)
+}
+
+func waitStatus(ctx context.Context, substr string) (string, error) {
+	deadline := time.Now().Add(webtest.DefaultWait)
+	for time.Now().Before(deadline) {
+		s, err := webtest.Status(ctx)
+		if err != nil {
+			return "", err
+		}
+		if strings.Contains(s, substr) {
+			return s, nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return "", fmt.Errorf("no status containing %q", substr)
+}

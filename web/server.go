@@ -1,0 +1,233 @@
+// Package web is the HTTP side of Suara Warga: the web chat page and its API, health
+// checks, and a mux other parts (console, webhooks) mount their handlers on.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/suarawarga/suarawarga/bot/webchat"
+)
+
+// Translator looks up the text of a locale key; *locales.Catalog implements it.
+type Translator interface {
+	T(lang, key string, data map[string]any) string
+}
+
+// Config wires a Server.
+type Config struct {
+	// Addr is the listen address, e.g. ":8080".
+	Addr string
+	// PublicURL is the site's public address; https turns on HSTS (and Secure cookies in webchat).
+	PublicURL string
+	// Webchat serves the chat API; nil leaves the chat out.
+	Webchat *webchat.Channel
+	// Locales renders the page's text; nil shows the keys.
+	Locales Translator
+	// Ready reports whether the service can take traffic (database reachable...); nil is always ready.
+	Ready func(ctx context.Context) error
+	// Logger receives request logs (debug) and errors; nil uses slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is the HTTP server: routes, middleware and graceful shutdown.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	handler http.Handler
+	page    *chatPage
+}
+
+// shutdownGrace bounds how long Run waits for requests in flight when ctx ends.
+const shutdownGrace = 15 * time.Second
+
+// New builds the server with its routes: the chat page and API, /static/, /healthz and /readyz.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Locales == nil {
+		cfg.Locales = keyTranslator{}
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	s.page = newChatPage(cfg.Locales, cfg.Webchat)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok"))
+	})
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /static/{file}", staticHandler())
+	if cfg.Webchat != nil {
+		s.mux.Handle("GET /{$}", s.page)
+		cfg.Webchat.Register(s.mux)
+	}
+
+	cop := http.NewCrossOriginProtection()
+	var h http.Handler = s.mux
+	h = cop.Handler(h)
+	h = securityHeaders(h, strings.HasPrefix(strings.ToLower(cfg.PublicURL), "https://"))
+	h = recoverer(h, s.log)
+	h = logRequests(h, s.log)
+	s.handler = h
+	return s
+}
+
+// keyTranslator shows the key itself; it stands in when no catalog is configured.
+type keyTranslator struct{}
+
+func (keyTranslator) T(_, key string, _ map[string]any) string { return key }
+
+// Handle mounts another handler (console, webhook, metrics) on the server's mux,
+// with the ServeMux pattern syntax ("POST /telegram/webhook").
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// Handler returns the full handler: routes wrapped in logging, recovery, security
+// headers and cross-origin protection.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Run listens on cfg.Addr and serves until ctx is done, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", s.cfg.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx is done, then shuts down gracefully; it closes ln.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		// A photo over a slow mobile link takes a while; long-polls bound their own wait.
+		ReadTimeout: 2 * time.Minute,
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.InfoContext(ctx, "http server listening", slog.String("addr", ln.Addr().String()))
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if s.cfg.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		if err := s.cfg.Ready(ctx); err != nil {
+			s.log.WarnContext(r.Context(), "not ready", slog.Any("error", err))
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready"))
+			return
+		}
+	}
+	_, _ = w.Write([]byte("ok"))
+}
+
+// contentSecurityPolicy allows only the site's own scripts, styles and connections; no
+// inline script, no framing. Images may be data: or blob: (photo previews before upload).
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+func securityHeaders(next http.Handler, hsts bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Permissions-Policy", "geolocation=(self), camera=(self), microphone=()")
+		if hsts {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverer turns a panic into a 500 and an error log instead of a dropped connection.
+func recoverer(next http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler { //nolint:errorlint // sentinel value passed to panic
+				panic(v)
+			}
+			log.ErrorContext(r.Context(), "http handler panic",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+			if rw, ok := w.(*statusWriter); !ok || !rw.wrote {
+				http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusWriter records the status and size of a response for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (Flush, deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs each request at debug: never the query string, which may carry text.
+func logRequests(next http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		log.DebugContext(r.Context(), "http request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes),
+			slog.Duration("duration", time.Since(start)))
+	})
+}
