@@ -253,11 +253,11 @@ func (h *Handler) apply(ctx context.Context, tx *gorm.DB, cit *models.Citizen, c
 	}
 	if wait != nil && !st.Ended {
 		if wait.RemindAfter > 0 {
-			timers = append(timers, river.InsertManyParams{Args: FlowTimerArgs{ConversationID: conv.ID, Seq: conv.WaitSeq, Event: TimerRemind},
+			timers = append(timers, river.InsertManyParams{Args: FlowTimerArgs{ConversationID: conv.ID, Seq: conv.WaitSeq, Event: TimerRemind, DueAt: now.Add(wait.RemindAfter)},
 				InsertOpts: &river.InsertOpts{ScheduledAt: now.Add(wait.RemindAfter)}})
 		}
 		if wait.ExpireAfter > 0 {
-			timers = append(timers, river.InsertManyParams{Args: FlowTimerArgs{ConversationID: conv.ID, Seq: conv.WaitSeq, Event: TimerExpire},
+			timers = append(timers, river.InsertManyParams{Args: FlowTimerArgs{ConversationID: conv.ID, Seq: conv.WaitSeq, Event: TimerExpire, DueAt: now.Add(wait.ExpireAfter)},
 				InsertOpts: &river.InsertOpts{ScheduledAt: now.Add(wait.ExpireAfter)}})
 		}
 	}

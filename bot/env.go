@@ -61,10 +61,20 @@ func (e *env) Choices(ctx context.Context, source string, st *flows.State) ([]fl
 		if err != nil {
 			return nil, err
 		}
+		var cats []models.Category
+		if err := e.tx.Find(&cats).Error; err != nil {
+			return nil, fmt.Errorf("load categories: %w", err)
+		}
+		names := map[int64]string{}
+		for _, c := range cats {
+			names[c.ID] = c.Name
+			if lang == "en" && c.NameEN != "" {
+				names[c.ID] = c.NameEN
+			}
+		}
 		out := make([]flows.Choice, 0, len(list))
 		for _, c := range list {
-			status := e.h.Locales.T(lang, "status_laporan."+c.Status, nil)
-			out = append(out, flows.Choice{ID: c.Code, Label: c.Code + " · " + status, Literal: true})
+			out = append(out, flows.Choice{ID: c.Code, Label: c.Code + " · " + names[c.CategoryID], Literal: true})
 		}
 		return out, nil
 	}
@@ -121,7 +131,7 @@ func (e *env) submit(ctx context.Context, st *flows.State) (string, error) {
 		return "", fmt.Errorf("load agency %d: %w", c.AgencyID, err)
 	}
 	d["kode"] = c.Code
-	d["opd"] = ag.Name
+	d["opd"] = agencyName(ag)
 	d["batas"] = complaint.FormatDate(c.RespondBy.In(e.h.Complaints.Loc), e.citizen.Lang)
 	return "ok", nil
 }
@@ -130,6 +140,7 @@ func (e *env) status(ctx context.Context, st *flows.State) (string, error) {
 	code := strings.ToUpper(strings.TrimSpace(st.Data["kode"]))
 	v, err := e.h.Complaints.Status(ctx, e.tx, code, e.citizen.ID)
 	if errors.Is(err, models.ErrNotFound) {
+		st.Data["kode"] = strings.ToUpper(strings.TrimSpace(st.Data["kode"]))
 		return "not_found", nil
 	}
 	if err != nil {
@@ -137,7 +148,7 @@ func (e *env) status(ctx context.Context, st *flows.State) (string, error) {
 	}
 	lang := e.citizen.Lang
 	st.Data["kode"] = v.Complaint.Code
-	st.Data["opd"] = v.Agency.Name
+	st.Data["opd"] = agencyName(v.Agency)
 	st.Data["kategori_nama"] = v.Category.Name
 	st.Data["status_teks"] = e.h.Locales.T(lang, "status_laporan."+v.Complaint.Status, nil)
 	var lines []string
@@ -146,10 +157,25 @@ func (e *env) status(ctx context.Context, st *flows.State) (string, error) {
 		events = events[len(events)-3:]
 	}
 	for _, ev := range events {
-		when := complaint.FormatDate(ev.CreatedAt.In(e.h.Complaints.Loc), lang)
-		text := e.h.Locales.T(lang, "peristiwa."+ev.Kind, map[string]any{"opd": v.Agency.Name, "teks": ev.Text})
+		local := ev.CreatedAt.In(e.h.Complaints.Loc)
+		when := complaint.FormatDate(local, lang) + " " + local.Format("15.04")
+		data := map[string]any{"opd": v.Agency.Name, "teks": ev.Text, "nilai": ev.Text,
+			"kanal": e.h.Locales.T(lang, "kanal."+v.Complaint.Channel, nil)}
+		if ev.Kind == complaint.EventTerdisposisi || ev.Kind == complaint.EventDialihkan {
+			data["opd"] = ev.Text
+		}
+		text := e.h.Locales.T(lang, "peristiwa."+ev.Kind, data)
 		lines = append(lines, "• "+when+": "+text)
 	}
 	st.Data["riwayat"] = strings.Join(lines, "\n")
 	return "found", nil
+}
+
+// agencyName is how a citizen sees an OPD: its full name and, when the name does
+// not already contain it, its short code ("Dinas Lingkungan Hidup (DLH)").
+func agencyName(a models.Agency) string {
+	if a.Code == "" || strings.Contains(a.Name, a.Code) {
+		return a.Name
+	}
+	return a.Name + " (" + a.Code + ")"
 }

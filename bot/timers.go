@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
@@ -28,6 +29,8 @@ type FlowTimerArgs struct {
 	ConversationID int64  `json:"conversation_id"`
 	Seq            int64  `json:"seq"`
 	Event          string `json:"event"`
+	// DueAt is when the timer falls due on the bot's clock; River's schedule is derived from it.
+	DueAt time.Time `json:"due_at"`
 }
 
 // Kind names the job for River.

@@ -86,13 +86,6 @@ func (b *broker) stop() {
 	}
 }
 
-// waiting reports how many chats have a poll waiting (for tests).
-func (b *broker) waiting() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.waits)
-}
-
 // limiter is a token bucket per chat: burst messages, refilled evenly over window.
 type limiter struct {
 	mu        sync.Mutex

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -266,11 +267,9 @@ func TestLang(t *testing.T) {
 func TestLangReachesInboundAndErrors(t *testing.T) {
 	t.Parallel()
 	tb := setup(t, webchat.Options{})
-	u := tb.server.URL
-	req, err := http.NewRequest(http.MethodGet, u+"/api/chat/messages?after=0&wait=0", nil)
+	u, err := url.Parse(tb.server.URL)
 	require.NoError(t, err)
-	parsed := req.URL
-	tb.client.Jar.SetCookies(parsed, []*http.Cookie{{Name: webchat.LangCookie, Value: "en"}})
+	tb.client.Jar.SetCookies(u, []*http.Cookie{{Name: webchat.LangCookie, Value: "en"}})
 	running(t, tb)
 	require.Equal(t, "en", tb.bot.Inbound()[0].Lang)
 	_, body := tb.send(t, map[string]any{"client_id": "q", "kind": "nope"})
