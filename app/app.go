@@ -126,14 +126,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	}
 	a.Dispatcher = bot.NewDispatcher(a.Handler, a.Handler, parallel, log)
 
-	a.Webchat = webchat.New(&WebchatHistory{DB: db}, webchat.Options{})
+	a.Webchat = webchat.New(&WebchatHistory{DB: db}, webchat.Options{PublicURL: cfg.PublicURL, Translator: a.Locales,
+		Logger: log, MaxPhotoBytes: cfg.MaxPhotoSize})
 	a.Channels[a.Webchat.Name()] = a.Webchat
 
 	a.Deliverer = &bot.Deliverer{DB: db, Channels: a.Channels, Log: log, Now: opt.Now}
 	river.AddWorker(workers, a.Deliverer)
 	river.AddWorker(workers, &bot.FlowTimerWorker{Handler: a.Handler})
 
-	a.Web = web.New(web.Config{Addr: cfg.HTTPAddr, PublicURL: cfg.PublicURL, Webchat: a.Webchat, Logger: log,
+	a.Web = web.New(web.Config{Addr: cfg.HTTPAddr, PublicURL: cfg.PublicURL, Webchat: a.Webchat, Locales: a.Locales, Logger: log,
 		Ready: func(ctx context.Context) error { return sqlDB.PingContext(ctx) }})
 	return a, nil
 }

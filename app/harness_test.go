@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -62,7 +63,11 @@ type harness struct {
 	seq   atomic.Int64
 }
 
+// quietLogger discards logs unless SW_TEST_LOG=1 asks for them on stderr.
 func quietLogger() *slog.Logger {
+	if os.Getenv("SW_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	return slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
 }
 

@@ -85,3 +85,9 @@ type InboundHandlerFunc func(ctx context.Context, in Inbound) error
 
 // HandleInbound calls f.
 func (f InboundHandlerFunc) HandleInbound(ctx context.Context, in Inbound) error { return f(ctx, in) }
+
+// SentObserver is an optional Channel capability: the delivery worker tells it
+// when a message has been recorded as sent (after Send returned and the row was updated).
+type SentObserver interface {
+	Sent(ctx context.Context, out Outbound, platformID string)
+}

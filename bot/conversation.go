@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,6 +51,7 @@ func (h *Handler) HandleInbound(ctx context.Context, in Inbound) error {
 	if in.ReceivedAt.IsZero() {
 		in.ReceivedAt = h.now()
 	}
+	in.Text, in.Name, in.ChoiceID = cleanText(in.Text), cleanText(in.Name), cleanText(in.ChoiceID)
 	var photo *models.Attachment
 	var photoErr error
 	if in.Kind == KindPhoto {
@@ -122,7 +124,21 @@ func (h *Handler) recordInbound(ctx context.Context, tx *gorm.DB, in Inbound, st
 	return cit, false, nil
 }
 
+// maxLoggedText bounds what the message log keeps of one message; the flow
+// engine already refuses answers far shorter than this.
+const maxLoggedText = 64 << 10
+
+// cleanText makes platform text safe for every database: valid UTF-8, no NUL bytes.
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "")
+}
+
 func inboundText(in Inbound) string {
+	if len(in.Text) > maxLoggedText {
+		cut := in.Text[:maxLoggedText]
+		return strings.ToValidUTF8(cut, "")
+	}
 	switch in.Kind {
 	case KindChoice:
 		if in.Text != "" {

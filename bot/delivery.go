@@ -139,6 +139,9 @@ func (w *Deliverer) sendOne(ctx context.Context, ch Channel, m models.Message) e
 	if err := w.DB.WithContext(context.WithoutCancel(ctx)).Model(&models.Message{}).Where("id = ?", m.ID).Updates(upd).Error; err != nil {
 		return fmt.Errorf("deliver: mark message %d sent: %w", m.ID, err)
 	}
+	if obs, ok := ch.(SentObserver); ok {
+		obs.Sent(ctx, out, platformID)
+	}
 	return nil
 }
 

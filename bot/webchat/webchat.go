@@ -164,9 +164,14 @@ func (c *Channel) Run(ctx context.Context, h bot.InboundHandler) error {
 // Send wakes the long-polls of out.ChatID; the message itself is already stored and reaches
 // the page through History. It returns "web-<out.Ref>" as the platform message id.
 func (c *Channel) Send(_ context.Context, out bot.Outbound) (string, error) {
-	c.broker.wake(out.ChatID)
 	return fmt.Sprintf("web-%d", out.Ref), nil
 }
+
+// Sent wakes the chat's long-polls once the message is recorded as sent, so the
+// poll that wakes up finds it in the history.
+func (c *Channel) Sent(_ context.Context, out bot.Outbound, _ string) { c.broker.wake(out.ChatID) }
+
+var _ bot.SentObserver = (*Channel)(nil)
 
 // Notify wakes the long-polls of a chat, for a host that stores a message without calling Send.
 func (c *Channel) Notify(chatID string) { c.broker.wake(chatID) }

@@ -399,15 +399,16 @@ func TestMessagesHistoryAndLongPoll(t *testing.T) {
 	<-tb.read // the poll subscribed and found nothing
 	out := bot.Outbound{Channel: "webchat", ChatID: chatID, Text: "Pesan baru dari dinas"}
 	out.Ref = tb.history.AddOut(out).ID
-	_, err := tb.channel.Send(context.Background(), out)
+	platformID, err := tb.channel.Send(context.Background(), out)
 	require.NoError(t, err)
+	tb.channel.Sent(context.Background(), out, platformID) // the delivery worker recorded it as sent
 	select {
 	case r := <-res:
 		require.Len(t, r.items, 1)
 		require.Equal(t, "Pesan baru dari dinas", r.items[0].Text)
 		require.Less(t, r.took, 5*time.Second)
 	case <-time.After(5 * time.Second):
-		t.Fatal("the long-poll did not wake on Send")
+		t.Fatal("the long-poll did not wake once the message was sent")
 	}
 
 	// wait=0 never waits.

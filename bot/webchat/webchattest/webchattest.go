@@ -133,9 +133,11 @@ func (b *Bot) HandleInbound(ctx context.Context, in bot.Inbound) error {
 		out.Channel, out.ChatID = webchat.Name, in.ChatID
 		out.Ref = b.History.AddOut(out).ID
 		if b.Channel != nil {
-			if _, err := b.Channel.Send(ctx, out); err != nil {
+			id, err := b.Channel.Send(ctx, out)
+			if err != nil {
 				return fmt.Errorf("send reply: %w", err)
 			}
+			b.Channel.Sent(ctx, out, id)
 		}
 	}
 	return nil

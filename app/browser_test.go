@@ -1,0 +1,77 @@
+package app
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"gorm.io/gorm"
+
+	"github.com/suarawarga/suarawarga/models"
+	"github.com/suarawarga/suarawarga/models/modeltest"
+	"github.com/suarawarga/suarawarga/web/webtest"
+)
+
+// serveWeb runs the harness's web chat channel and HTTP server and returns the base URL.
+func (h *harness) serveWeb() string {
+	h.t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(h.t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, 2)
+	go func() { _ = h.app.Webchat.Run(ctx, h.app.Dispatcher); done <- struct{}{} }()
+	go func() { _ = h.app.Web.Serve(ctx, ln); done <- struct{}{} }()
+	h.t.Cleanup(func() { cancel(); <-done; <-done })
+	return "http://" + ln.Addr().String()
+}
+
+// TestBrowserFilesComplaint: a person files a complaint in the real web chat
+// page in headless Chromium by clicking, then checks its status.
+func TestBrowserFilesComplaint(t *testing.T) {
+	if webtest.ChromiumPath() == "" && os.Getenv("CI") == "" {
+		t.Skip("chromium is not installed (apt-get install chromium); CI always runs this test")
+	}
+	modeltest.Each(t, func(t *testing.T, db *gorm.DB) {
+		h := newHarness(t, db, Options{})
+		url := h.serveWeb()
+		p := webtest.Open(t, url+"/")
+
+		p.WaitBot("Selamat datang di layanan pengaduan")
+		p.Click("📝 Buat pengaduan")
+		p.WaitBot("Laporan Anda tentang apa?")
+		p.Click("Jalan & jembatan")
+		p.WaitBot("Ceritakan masalahnya")
+		p.Send("jalan berlubang")
+		p.WaitBot("minimal 15 huruf")
+		p.Send("Jalan di depan Pasar Kayuagung berlubang besar sejak 3 bulan, sudah 2 motor jatuh")
+		p.WaitBot("Di mana lokasinya?")
+		require.NoError(t, webtest.SetLocation(p.Ctx, url, -3.40291, 104.83137))
+		p.Click("📍 Kirim lokasi saya")
+		p.WaitBot("Ada foto?")
+		photo := filepath.Join(t.TempDir(), "jalan.png")
+		require.NoError(t, os.WriteFile(photo, testPNG(3), 0o600))
+		p.Upload(photo)
+		p.WaitBot("identitas Anda boleh diketahui")
+		p.Click("Boleh (biasa)")
+		p.WaitBot("Mohon periksa laporan Anda")
+		p.WaitBot("Foto: 1")
+		p.Click("✅ Kirim")
+		confirmation := p.WaitBot("Nomor laporan: OKI-2611-0001")
+		require.Contains(t, confirmation, "Jumat, 4 Desember 2026")
+		require.Contains(t, confirmation, "Dinas Pekerjaan Umum dan Penataan Ruang")
+
+		p.Send("/status OKI-2611-0001")
+		p.WaitBot("Status: diteruskan ke dinas")
+
+		var c models.Complaint
+		require.NoError(t, db.Where("code = ?", "OKI-2611-0001").First(&c).Error)
+		require.NotNil(t, c.Lat)
+		require.InDelta(t, -3.40291, *c.Lat, 1e-6)
+		var photos int64
+		require.NoError(t, db.Model(&models.ComplaintAttachment{}).Where("complaint_id = ?", c.ID).Count(&photos).Error)
+		require.EqualValues(t, 1, photos)
+	})
+}
