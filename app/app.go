@@ -91,6 +91,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	if err := db.WithContext(ctx).First(&reg).Error; err != nil {
 		return nil, fmt.Errorf("load regency: %w", err)
 	}
+	a.Locales = a.Locales.WithGlobals(map[string]any{"pemda": reg.Name, "contoh_kode": reg.TicketPrefix + "-2611-0042"})
 	loc := cfg.Location()
 	a.Complaints = &complaint.Service{DB: db, Now: opt.Now, Prefix: reg.TicketPrefix, Loc: loc}
 

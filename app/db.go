@@ -5,6 +5,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/suarawarga/suarawarga/locales"
 	"github.com/suarawarga/suarawarga/models"
 	"github.com/suarawarga/suarawarga/regency"
 )
@@ -13,7 +14,8 @@ import (
 type DBHandle struct{ DB *gorm.DB }
 
 // OpenDB opens url and applies the migrations; with sample set it also loads the
-// sample regency into an empty database.
+// sample regency into an empty database and the default flows that are missing,
+// as serve would.
 func OpenDB(ctx context.Context, url string, sample bool) (*DBHandle, error) {
 	db, err := models.Open(ctx, url)
 	if err != nil {
@@ -24,6 +26,13 @@ func OpenDB(ctx context.Context, url string, sample bool) (*DBHandle, error) {
 	}
 	if sample {
 		if _, err := regency.LoadIfEmpty(ctx, db); err != nil {
+			return nil, err
+		}
+		loc, err := locales.Load()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := ImportDefaultFlows(ctx, db, loc); err != nil {
 			return nil, err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 func catalog(t *testing.T) *locales.Catalog {
 	t.Helper()
 	c, err := locales.Load()
+	c = c.WithGlobals(locales.SampleGlobals)
 	require.NoError(t, err)
 	return c
 }

@@ -22,6 +22,7 @@ type testBundle struct {
 func setup(t *testing.T, extra ...string) *testBundle {
 	t.Helper()
 	cat, err := locales.Load()
+	cat = cat.WithGlobals(locales.SampleGlobals)
 	require.NoError(t, err)
 	env, err := flowtest.NewFakeEnv()
 	require.NoError(t, err)

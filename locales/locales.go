@@ -29,6 +29,15 @@ type Catalog struct {
 	bundle     *i18n.Bundle
 	localizers map[string]*i18n.Localizer
 	raw        map[string]map[string]string // lang -> key -> template source
+	globals    map[string]any               // data every text may use, e.g. the regency's name
+}
+
+// WithGlobals returns a catalog whose texts also see g (the caller's data wins), so
+// texts can name the regency ({{.pemda}}) without any regency data in code or locales.
+func (c *Catalog) WithGlobals(g map[string]any) *Catalog {
+	cp := *c
+	cp.globals = g
+	return &cp
 }
 
 // Load builds the catalog from the embedded id.yaml and en.yaml.
@@ -96,6 +105,16 @@ func (c *Catalog) T(lang, key string, data map[string]any) string {
 	}
 	if !c.has(lang, key) && !c.has(Default, key) {
 		return key
+	}
+	if len(c.globals) > 0 {
+		merged := make(map[string]any, len(c.globals)+len(data))
+		for k, v := range c.globals {
+			merged[k] = v
+		}
+		for k, v := range data {
+			merged[k] = v
+		}
+		data = merged
 	}
 	if data == nil {
 		data = map[string]any{}
@@ -214,3 +233,6 @@ func walk(n *yaml.Node, prefix string, out map[string]string) error {
 		return fmt.Errorf("line %d: key %q: want a text or a map of texts", n.Line, prefix)
 	}
 }
+
+// SampleGlobals are the globals of the sample regency, for tests of texts outside a running bot.
+var SampleGlobals = map[string]any{"pemda": "Kabupaten Ogan Komering Ilir", "contoh_kode": "OKI-2611-0042"}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/suarawarga/suarawarga/flows"
+	"github.com/suarawarga/suarawarga/regency"
+)
+
+// runCmd runs the command line against a fresh SQLite database in a temp dir.
+func runCmd(t *testing.T, dbURL string, args ...string) (string, error) {
+	t.Helper()
+	t.Setenv("DATABASE_URL", dbURL)
+	t.Setenv("DATA_DIR", t.TempDir())
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, &out, &errOut)
+	return out.String() + errOut.String(), err
+}
+
+func TestFlowsCheckImportExport(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "cli.db")
+
+	out, err := runCmd(t, db, "flows", "check", "testdata/broken.yaml")
+	require.ErrorIs(t, err, exitCode(1))
+	require.Contains(t, out, `testdata/broken.yaml:5: error: pengaduan › tanya_lokasi › next: node "lokasi2" does not exist`)
+	require.Contains(t, out, "1 error(s)")
+
+	out, err = runCmd(t, db, "flows", "import", "testdata/broken.yaml")
+	require.ErrorIs(t, err, exitCode(1))
+	require.Contains(t, out, "not published")
+
+	good := filepath.Join(t.TempDir(), "pengaduan.yaml")
+	src := strings.Replace(string(flows.Defaults()["pengaduan"]), "min_length: 15", "min_length: 20", 1)
+	require.NoError(t, os.WriteFile(good, []byte(src), 0o600))
+	out, err = runCmd(t, db, "flows", "check", good)
+	require.NoError(t, err)
+	require.Contains(t, out, "0 error(s)")
+
+	out, err = runCmd(t, db, "flows", "import", good)
+	require.NoError(t, err)
+	require.Contains(t, out, "published flow pengaduan revision 2")
+
+	out, err = runCmd(t, db, "flows", "export", "pengaduan")
+	require.NoError(t, err)
+	require.Equal(t, src, out)
+
+	_, err = runCmd(t, db, "flows", "export", "tidak_ada")
+	require.ErrorContains(t, err, `flow "tidak_ada" does not exist`)
+}
+
+func TestMigrateSeedAndUsage(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "seed.db")
+	out, err := runCmd(t, db, "migrate")
+	require.NoError(t, err)
+	require.Contains(t, out, "migrations applied")
+
+	path := filepath.Join(t.TempDir(), "oki.yaml")
+	require.NoError(t, os.WriteFile(path, regency.Default, 0o600))
+	out, err = runCmd(t, db, "seed", path)
+	require.NoError(t, err)
+	require.Contains(t, out, "loaded "+path)
+
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("regency: {name: X}\ncategories: [{code: a, agency: NOPE}]\n"), 0o600))
+	_, err = runCmd(t, db, "seed", bad)
+	require.Error(t, err)
+
+	out, err = runCmd(t, db, "frobnicate")
+	require.ErrorIs(t, err, errUsage)
+	require.Contains(t, out, `unknown command "frobnicate"`)
+
+	out, err = runCmd(t, db, "help")
+	require.NoError(t, err)
+	require.Contains(t, out, "suarawarga flows check")
+
+	t.Setenv("DATABASE_URL", "mysql://nope")
+	require.ErrorContains(t, run(context.Background(), []string{"migrate"}, &bytes.Buffer{}, &bytes.Buffer{}), "DATABASE_URL must start with")
+}
