@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/suarawarga/suarawarga/complaint"
 	"github.com/suarawarga/suarawarga/flows"
@@ -93,22 +94,14 @@ func (h *Handler) HandlePanic(ctx context.Context, in Inbound, _ any) error {
 // recordInbound finds or creates the citizen and logs the message; dup reports
 // a message id already seen on this channel.
 func (h *Handler) recordInbound(ctx context.Context, tx *gorm.DB, in Inbound, status string) (*models.Citizen, bool, error) {
+	cit, err := h.citizen(ctx, tx, in)
+	if err != nil {
+		return nil, false, err
+	}
 	var platformID *string
 	if in.MessageID != "" {
 		id := in.MessageID
 		platformID = &id
-		var n int64
-		if err := tx.Model(&models.Message{}).Where("channel = ? AND direction = ? AND platform_id = ?", in.Channel, models.DirectionIn, id).Count(&n).Error; err != nil {
-			return nil, false, fmt.Errorf("check duplicate: %w", err)
-		}
-		if n > 0 {
-			h.logger().Debug("duplicate inbound dropped", slog.String("channel", in.Channel), slog.String("message_id", id))
-			return nil, true, nil
-		}
-	}
-	cit, err := h.citizen(ctx, tx, in)
-	if err != nil {
-		return nil, false, err
 	}
 	msg := models.Message{
 		CitizenID: cit.ID, Direction: models.DirectionIn, Channel: in.Channel, ChatID: in.ChatID, PlatformID: platformID,
@@ -118,8 +111,15 @@ func (h *Handler) recordInbound(ctx context.Context, tx *gorm.DB, in Inbound, st
 		p, _ := json.Marshal(map[string]float64{"lat": in.Lat, "lng": in.Lng})
 		msg.Payload = string(p)
 	}
-	if err := tx.Create(&msg).Error; err != nil {
-		return nil, false, fmt.Errorf("record inbound: %w", err)
+	// The unique (channel, direction, platform_id) index is the dedupe: a message
+	// already recorded inserts nothing and is dropped.
+	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&msg)
+	if res.Error != nil {
+		return nil, false, fmt.Errorf("record inbound: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		h.logger().Debug("duplicate inbound dropped", slog.String("channel", in.Channel), slog.String("message_id", in.MessageID))
+		return nil, true, nil
 	}
 	return cit, false, nil
 }
@@ -152,23 +152,20 @@ func inboundText(in Inbound) string {
 }
 
 func (h *Handler) citizen(ctx context.Context, tx *gorm.DB, in Inbound) (*models.Citizen, error) {
-	var ident models.Identity
-	err := tx.Where("channel = ? AND address = ?", in.Channel, in.ChatID).First(&ident).Error
+	var c models.Citizen
+	err := tx.Joins("JOIN identities ON identities.citizen_id = citizens.id").
+		Where("identities.channel = ? AND identities.address = ?", in.Channel, in.ChatID).Take(&c).Error
 	if err == nil {
-		var c models.Citizen
-		if err := tx.First(&c, ident.CitizenID).Error; err != nil {
-			return nil, fmt.Errorf("load citizen %d: %w", ident.CitizenID, err)
-		}
 		return &c, nil
 	}
 	if !errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, fmt.Errorf("load identity: %w", err)
+		return nil, fmt.Errorf("load citizen: %w", err)
 	}
-	c := models.Citizen{Name: in.Name, Lang: langOf(in.Lang)}
+	c = models.Citizen{Name: in.Name, Lang: langOf(in.Lang)}
 	if err := tx.Create(&c).Error; err != nil {
 		return nil, fmt.Errorf("create citizen: %w", err)
 	}
-	ident = models.Identity{CitizenID: c.ID, Channel: in.Channel, Address: in.ChatID}
+	ident := models.Identity{CitizenID: c.ID, Channel: in.Channel, Address: in.ChatID}
 	if err := tx.Create(&ident).Error; err != nil {
 		return nil, fmt.Errorf("create identity: %w", err)
 	}
@@ -268,29 +265,23 @@ func (h *Handler) apply(ctx context.Context, tx *gorm.DB, cit *models.Citizen, c
 		return fmt.Errorf("save conversation: %w", err)
 	}
 	if wait != nil && !st.Ended {
-		if wait.RemindAfter > 0 {
+		// Only the next timer is scheduled: a reminder's own step waits again with
+		// the rest of the expiry, which schedules the expiry then.
+		switch {
+		case wait.RemindAfter > 0:
 			timers = append(timers, river.InsertManyParams{Args: FlowTimerArgs{ConversationID: conv.ID, Seq: conv.WaitSeq, Event: TimerRemind, DueAt: now.Add(wait.RemindAfter)},
 				InsertOpts: &river.InsertOpts{ScheduledAt: now.Add(wait.RemindAfter)}})
-		}
-		if wait.ExpireAfter > 0 {
+		case wait.ExpireAfter > 0:
 			timers = append(timers, river.InsertManyParams{Args: FlowTimerArgs{ConversationID: conv.ID, Seq: conv.WaitSeq, Event: TimerExpire, DueAt: now.Add(wait.ExpireAfter)},
 				InsertOpts: &river.InsertOpts{ScheduledAt: now.Add(wait.ExpireAfter)}})
 		}
-	}
-	outs := Render(h.Locales, cit.Lang, effects)
-	if err := h.queue(ctx, tx, cit, channel, chatID, &conv.ID, outs); err != nil {
-		return err
 	}
 	// River runs on the real clock, so timers are scheduled relative to it even when a test moves h.Now.
 	for i := range timers {
 		timers[i].InsertOpts.ScheduledAt = time.Now().Add(timers[i].InsertOpts.ScheduledAt.Sub(now))
 	}
-	if len(timers) > 0 {
-		if _, err := h.Jobs.InsertManyTx(ctx, sqlTx(tx), timers); err != nil {
-			return fmt.Errorf("schedule flow timers: %w", err)
-		}
-	}
-	return nil
+	outs := Render(h.Locales, cit.Lang, effects)
+	return QueueOutbound(ctx, tx, h.Jobs, cit.ID, &conv.ID, channel, chatID, outs, now, timers...)
 }
 
 // queue writes outbound messages and one delivery job in tx.
@@ -302,23 +293,31 @@ func (h *Handler) queue(ctx context.Context, tx *gorm.DB, cit *models.Citizen, c
 }
 
 // QueueOutbound records outs as queued messages to one chat and inserts the
-// delivery job, all inside tx, so the replies commit with what caused them.
-func QueueOutbound(ctx context.Context, tx *gorm.DB, jobs JobInserter, citizenID int64, convID *int64, channel, chatID string, outs []Outbound, now time.Time) error {
-	for _, o := range outs {
-		o.Channel, o.ChatID = channel, chatID
-		payload, err := json.Marshal(o)
-		if err != nil {
-			return fmt.Errorf("encode outbound: %w", err)
+// delivery job (and any other jobs given), all inside tx, so the replies commit
+// with what caused them.
+func QueueOutbound(ctx context.Context, tx *gorm.DB, jobs JobInserter, citizenID int64, convID *int64, channel, chatID string, outs []Outbound, now time.Time, more ...river.InsertManyParams) error {
+	params := more
+	if len(outs) > 0 {
+		rows := make([]models.Message, 0, len(outs))
+		for _, o := range outs {
+			o.Channel, o.ChatID = channel, chatID
+			payload, err := json.Marshal(o)
+			if err != nil {
+				return fmt.Errorf("encode outbound: %w", err)
+			}
+			rows = append(rows, models.Message{CitizenID: citizenID, ConversationID: convID, Direction: models.DirectionOut, Channel: channel, ChatID: chatID,
+				Kind: outboundKind(o), Text: o.Text, Payload: string(payload), Status: models.MessageQueued, CreatedAt: now.UTC()})
 		}
-		m := models.Message{CitizenID: citizenID, ConversationID: convID, Direction: models.DirectionOut, Channel: channel, ChatID: chatID,
-			Kind: outboundKind(o), Text: o.Text, Payload: string(payload), Status: models.MessageQueued, CreatedAt: now.UTC()}
-		if err := tx.Create(&m).Error; err != nil {
+		if err := tx.Create(&rows).Error; err != nil {
 			return fmt.Errorf("queue outbound: %w", err)
 		}
+		params = append(params, river.InsertManyParams{Args: DeliverArgs{Channel: channel, ChatID: chatID}})
 	}
-	_, err := jobs.InsertManyTx(ctx, sqlTx(tx), []river.InsertManyParams{{Args: DeliverArgs{Channel: channel, ChatID: chatID}}})
-	if err != nil {
-		return fmt.Errorf("insert delivery job: %w", err)
+	if len(params) == 0 {
+		return nil
+	}
+	if _, err := jobs.InsertManyTx(ctx, sqlTx(tx), params); err != nil {
+		return fmt.Errorf("insert jobs: %w", err)
 	}
 	return nil
 }

@@ -86,8 +86,8 @@ func Open(ctx context.Context, url string) (*gorm.DB, error) {
 		sqlDB.SetConnMaxLifetime(0)
 		sqlDB.SetConnMaxIdleTime(0)
 	} else {
-		sqlDB.SetMaxOpenConns(10)
-		sqlDB.SetMaxIdleConns(10)
+		sqlDB.SetMaxOpenConns(20)
+		sqlDB.SetMaxIdleConns(20)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	if err := sqlDB.PingContext(ctx); err != nil {

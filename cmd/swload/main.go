@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -33,15 +34,24 @@ func main() {
 	dbURL := flag.String("db", "sqlite:swload.db", "database: sqlite:PATH or postgres://... (a fresh schema is made for postgres)")
 	citizens := flag.Int("citizens", 10000, "simulated citizens, each filing one complaint (8 messages)")
 	clients := flag.Int("clients", 8, "citizens talking at the same time")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	deliver := flag.Bool("deliver", true, "run the delivery workers during the run (false: measure the inbound path alone; replies stay queued)")
 	pgbench := flag.Bool("pgbench", false, "also run pgbench (1 INSERT + 1 UPDATE per transaction, 8 clients) on the same database for comparison")
 	flag.Parse()
-	if err := run(*dbURL, *citizens, *clients, *pgbench); err != nil {
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
+	if err := run(*dbURL, *citizens, *clients, *pgbench, *deliver); err != nil {
 		fmt.Fprintln(os.Stderr, "swload:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(dbURL string, citizens, clients int, withPgbench bool) error {
+func run(dbURL string, citizens, clients int, withPgbench, deliver bool) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	url, cleanup, err := freshDatabase(ctx, dbURL)
@@ -67,15 +77,17 @@ func run(dbURL string, citizens, clients int, withPgbench bool) error {
 		return err
 	}
 	cfg := app.Config{DatabaseURL: url, HTTPAddr: "127.0.0.1:0", DataDir: os.TempDir(), TZ: "Asia/Jakarta", MaxPhotoSize: 10 << 20}
-	a, err := app.New(ctx, cfg, log, app.Options{DB: db})
+	a, err := app.New(ctx, cfg, log, app.Options{DB: db, NoWorkers: !deliver})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.River.Start(ctx); err != nil {
-		return err
+	if deliver {
+		if err := a.River.Start(ctx); err != nil {
+			return err
+		}
+		defer a.River.Stop(context.Background())
 	}
-	defer a.River.Stop(context.Background())
 
 	steps := []bot.Inbound{
 		{Kind: bot.KindText, Text: "/start"},
@@ -119,7 +131,10 @@ func run(dbURL string, citizens, clients int, withPgbench bool) error {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	deliveredIn := waitDelivered(ctx, db)
+	var deliveredIn time.Duration
+	if deliver {
+		deliveredIn = waitDelivered(ctx, db)
+	}
 
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration { return lat[int(float64(len(lat)-1)*p)] }
@@ -129,7 +144,11 @@ func run(dbURL string, citizens, clients int, withPgbench bool) error {
 	fmt.Printf("citizens: %d, messages: %d, failures: %d, complaints filed: %d\n", citizens, len(lat), failures.Load(), complaints)
 	fmt.Printf("inbound: %.0f messages/s over %s (%d clients)\n", float64(len(lat))/elapsed.Seconds(), elapsed.Round(time.Millisecond), clients)
 	fmt.Printf("latency per message: p50 %s, p90 %s, p99 %s, max %s\n", pct(0.50).Round(time.Microsecond), pct(0.90).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
-	fmt.Printf("replies delivered %s after the last message\n", deliveredIn.Round(time.Millisecond))
+	if deliver {
+		fmt.Printf("replies delivered %s after the last message\n", deliveredIn.Round(time.Millisecond))
+	} else {
+		fmt.Println("delivery workers off: replies committed and queued, not sent")
+	}
 	fmt.Printf("peak RSS: %s\n", peakRSS())
 	if complaints != int64(citizens) || failures.Load() > 0 {
 		return fmt.Errorf("expected %d complaints and no failures", citizens)
