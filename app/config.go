@@ -24,6 +24,10 @@ type Config struct {
 	TelegramToken         string
 	TelegramAPIURL        string
 	TelegramWebhookSecret string
+	// TelegramRate and TelegramChatRate pace Telegram sends, in messages per second
+	// across all chats and in one chat (TELEGRAM_RATE, TELEGRAM_CHAT_RATE; defaults 30 and 1).
+	TelegramRate     float64
+	TelegramChatRate float64
 }
 
 // ConfigFromEnv reads the environment variables of DESIGN.md, with defaults that
@@ -46,6 +50,15 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("MAX_PHOTO_MB=%q: want a positive whole number of megabytes", v)
 		}
 		c.MaxPhotoSize = int64(n) << 20
+	}
+	for key, dst := range map[string]*float64{"TELEGRAM_RATE": &c.TelegramRate, "TELEGRAM_CHAT_RATE": &c.TelegramChatRate} {
+		if v := os.Getenv(key); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f <= 0 {
+				return c, fmt.Errorf("%s=%q: want a positive number of messages per second", key, v)
+			}
+			*dst = f
+		}
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)

@@ -1,0 +1,50 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/suarawarga/suarawarga/bot"
+	"github.com/suarawarga/suarawarga/bot/telegram"
+)
+
+// setupTelegram adds the Telegram channel when TELEGRAM_BOT_TOKEN is set: its
+// limiter paces the delivery worker, and in webhook mode (PUBLIC_URL and
+// TELEGRAM_WEBHOOK_SECRET both set) its endpoint is mounted on the web server.
+func (a *App) setupTelegram(ctx context.Context) error {
+	cfg := a.Config
+	if cfg.TelegramToken == "" {
+		return nil
+	}
+	webhook := ""
+	switch {
+	case cfg.PublicURL != "" && cfg.TelegramWebhookSecret != "":
+		webhook = cfg.PublicURL + telegram.WebhookPath
+	case cfg.TelegramWebhookSecret != "":
+		a.Log.Warn("TELEGRAM_WEBHOOK_SECRET is set without PUBLIC_URL; receiving Telegram updates by long polling")
+	}
+	lim := telegram.NewLimiter(cfg.TelegramRate, cfg.TelegramChatRate, telegram.DefaultChatBurst)
+	ch, err := telegram.New(ctx, telegram.Options{
+		Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, WebhookURL: webhook, WebhookSecret: cfg.TelegramWebhookSecret,
+		DataDir: cfg.DataDir, MaxPhotoBytes: cfg.MaxPhotoSize, Translator: a.Locales, Limiter: lim,
+		Logger: a.Log,
+	})
+	if err != nil {
+		return fmt.Errorf("telegram channel: %w", err)
+	}
+	a.Channels[ch.Name()] = ch
+	switch p := a.Deliverer.Pacer.(type) {
+	case nil:
+		a.Deliverer.Pacer = bot.Pacers{ch.Name(): lim}
+	case bot.Pacers:
+		p[ch.Name()] = lim
+	default:
+		return fmt.Errorf("telegram channel: the delivery pacer %T cannot take another channel", p)
+	}
+	if webhook != "" {
+		a.Web.Handle("POST "+telegram.WebhookPath, ch)
+	}
+	a.Log.Info("telegram channel enabled", slog.Bool("webhook", webhook != ""), slog.String("api_url", cfg.TelegramAPIURL))
+	return nil
+}
