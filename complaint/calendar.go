@@ -93,3 +93,16 @@ func (c *Calendar) WorkingDaysBetween(from, to time.Time) int {
 	}
 	return n
 }
+
+// WorkingDayBefore returns hour:00 local on the last working day before t's own day:
+// when a reminder of a deadline at the end of t's day goes out.
+func (c *Calendar) WorkingDayBefore(t time.Time, hour int) time.Time {
+	d := t.In(c.loc)
+	day := time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, c.loc)
+	for {
+		day = day.AddDate(0, 0, -1)
+		if c.IsWorkingDay(day) {
+			return time.Date(day.Year(), day.Month(), day.Day(), hour, 0, 0, 0, c.loc)
+		}
+	}
+}

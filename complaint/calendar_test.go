@@ -1,12 +1,14 @@
 package complaint_test
 
 import (
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/suarawarga/suarawarga/complaint"
+	"github.com/suarawarga/suarawarga/locales"
 	"github.com/suarawarga/suarawarga/models"
 	"github.com/suarawarga/suarawarga/regency"
 )
@@ -119,4 +121,41 @@ func pngBytes(t *testing.T) []byte {
 	// A 1x1 PNG.
 	return []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89" +
 		"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+}
+
+// catalogT renders a locale text, as the bot's notifier does.
+func catalogT(lang, key string, data map[string]any) string {
+	cat, err := testCatalog()
+	if err != nil {
+		panic(err)
+	}
+	return cat.T(lang, key, data)
+}
+
+var testCatalog = sync.OnceValues(locales.Load)
+
+func TestWorkingDayBefore(t *testing.T) {
+	t.Parallel()
+	cal := okiCalendar(t)
+	loc := jakarta(t)
+	at := func(s string) time.Time {
+		v, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+		require.NoError(t, err)
+		return v
+	}
+	cases := []struct{ deadline, want string }{
+		{"2026-12-04 23:59", "2026-12-03 08:00"}, // Friday: Thursday
+		{"2026-11-30 23:59", "2026-11-27 08:00"}, // Monday: back over the weekend
+		{"2026-12-28 23:59", "2026-12-23 08:00"}, // after Christmas and its cuti bersama
+		{"2027-01-06 23:59", "2027-01-04 08:00"}, // across New Year, skipping Isra Mikraj (5 Jan 2027)
+		{"2027-01-04 23:59", "2026-12-31 08:00"}, // into the previous year
+		{"2026-03-25 23:59", "2026-03-17 08:00"}, // Nyepi, Idulfitri and its cuti bersama
+	}
+	for _, tc := range cases {
+		got := cal.WorkingDayBefore(at(tc.deadline), 8)
+		require.True(t, at(tc.want).Equal(got), "%s: want %s, got %v", tc.deadline, tc.want, got)
+	}
+	// Ten working days after selesai across the year end (the auto-close).
+	require.True(t, time.Date(2027, 1, 7, 23, 59, 59, 0, loc).Equal(cal.AddWorkingDays(at("2026-12-18 10:00"), 10)))
+	require.Equal(t, 10, cal.WorkingDaysBetween(at("2026-12-18 10:00"), at("2027-01-07 10:00")))
 }

@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -75,6 +77,42 @@ type Service struct {
 	Prefix string
 	// Loc is the regency's timezone for deadlines and ticket months; nil means the regency's.
 	Loc *time.Location
+	// Jobs inserts deadline timers in the transaction of the change; nil schedules none.
+	Jobs JobInserter
+	// Notifier tells people about changes; nil tells nobody.
+	Notifier Notifier
+	// Calendar counts working days; nil means the regency's, loaded once from the database.
+	Calendar *Calendar
+	// Log receives warnings (refused officer actions, missed deadlines); nil means slog.Default().
+	Log *slog.Logger
+
+	calMu sync.Mutex
+}
+
+// calendar returns s.Calendar, loading it from the database the first time.
+func (s *Service) calendar(ctx context.Context, tx *gorm.DB) (*Calendar, error) {
+	s.calMu.Lock()
+	defer s.calMu.Unlock()
+	if s.Calendar != nil {
+		return s.Calendar, nil
+	}
+	_, loc, err := s.settings(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := loadCalendar(ctx, tx, loc)
+	if err != nil {
+		return nil, err
+	}
+	s.Calendar = cal
+	return cal, nil
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }
 
 // SubmitInput is what a citizen's finished report carries.
@@ -90,12 +128,20 @@ type SubmitInput struct {
 	AttachmentIDs []int64
 }
 
-// StatusView is a complaint with its routing and timeline, for showing to its citizen.
+// StatusView is a complaint with its routing and timeline, for showing to its citizen (Status)
+// or to an officer (View).
 type StatusView struct {
 	Complaint models.Complaint
 	Agency    models.Agency
 	Category  models.Category
 	Events    []models.ComplaintEvent
+	// Set by View only: the place, the files, and who reported it. ReporterName and
+	// ReporterContact stay empty when the report is confidential (rahasia).
+	Region          *models.Region // the kecamatan or desa, when known
+	Kecamatan       *models.Region // the kecamatan of Region
+	Attachments     []models.ComplaintAttachment
+	ReporterName    string
+	ReporterContact string // a WhatsApp number, when the reporter wrote from WhatsApp
 }
 
 func (s *Service) now() time.Time {
@@ -135,7 +181,8 @@ func (s *Service) settings(ctx context.Context, tx *gorm.DB) (string, *time.Loca
 
 // Submit files a complaint: it routes it by category to the category's OPD
 // (status terdisposisi), sets the deadlines in working days, issues a ticket
-// code PREFIX-YYMM-NNNN and writes the timeline. Everything runs on tx (a
+// code PREFIX-YYMM-NNNN, writes the timeline, schedules the deadline timers and
+// tells the OPD's officers (petugas.laporan_baru). Everything runs on tx (a
 // savepoint when tx is already a transaction); a nil tx means s.DB.
 func (s *Service) Submit(ctx context.Context, tx *gorm.DB, in SubmitInput) (*models.Complaint, error) {
 	desc := strings.TrimSpace(in.Description)
@@ -174,7 +221,7 @@ func (s *Service) Submit(ctx context.Context, tx *gorm.DB, in SubmitInput) (*mod
 			}
 			regionID = &region.ID
 		}
-		cal, err := loadCalendar(ctx, tx, loc)
+		cal, err := s.calendar(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -225,6 +272,18 @@ func (s *Service) Submit(ctx context.Context, tx *gorm.DB, in SubmitInput) (*mod
 			link := models.ComplaintAttachment{ComplaintID: c.ID, AttachmentID: id, Kind: models.AttachmentFoto, CreatedAt: now}
 			if err := tx.Create(&link).Error; err != nil {
 				return fmt.Errorf("attach %d: %w", id, err)
+			}
+		}
+		if err := s.schedule(ctx, tx, cal, c, deadlineKinds(agency)...); err != nil {
+			return err
+		}
+		if s.Notifier != nil {
+			n, err := s.newComplaintNotice(ctx, tx, c, agency, cat, loc)
+			if err != nil {
+				return err
+			}
+			if err := s.notify(ctx, tx, n); err != nil {
+				return err
 			}
 		}
 		out = c

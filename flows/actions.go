@@ -20,11 +20,23 @@ package flows
 //	citizen.set_language  params: lang ("id" or "en"). Sets State.Lang (and stores it for the
 //	                      citizen). Outcome "ok".
 //
+//	complaint.confirm     (survei) params: kode, selesai ("ya"/"tidak"). Outcome "ok" or
+//	                      "tidak_berlaku" when the report is no longer waiting for the answer.
+//	complaint.rate        (survei) params: kode, nilai (1-5), komentar. Outcomes as above.
+//	complaint.answer_info (jawab_info) params: kode, teks. Outcomes as above.
+//	complaint.reply, complaint.ask_info (officer flows) params: kode, teks.
+//	complaint.forward     params: kode, opd (agency code), alasan.
+//	complaint.finish      params: kode, catatan, bukti (photo ref, may be empty).
+//	complaint.reject      params: kode, alasan.
+//	                      Officer actions: outcome "ok", or "tidak_berlaku" when the status does
+//	                      not allow it; an officer of another OPD gets an error.
+//
 // Data sources (Env.Choices; labels are literal text):
 //
 //	kategori      active complaint categories: id = category id, label = its name.
 //	kecamatan     districts of the regency: id = district id, label = its name.
 //	laporan_saya  the citizen's recent complaints: id = ticket code, label = "CODE · category".
+//	opd           the agencies an officer can forward to: id = agency code, label = its name.
 //
 // Outcomes: an action returns an outcome name; the engine follows `on: {outcome: node}` and
 // falls back to `next`. "" and "ok" mean success. An Env error becomes the outcome "error".
@@ -32,23 +44,35 @@ const (
 	ActionComplaintSubmit = "complaint.submit"
 	ActionComplaintStatus = "complaint.status"
 	ActionSetLanguage     = "citizen.set_language"
+	ActionConfirm         = "complaint.confirm"
+	ActionRate            = "complaint.rate"
+	ActionAnswerInfo      = "complaint.answer_info"
+	ActionReply           = "complaint.reply"
+	ActionAskInfo         = "complaint.ask_info"
+	ActionForward         = "complaint.forward"
+	ActionFinish          = "complaint.finish"
+	ActionReject          = "complaint.reject"
 
 	SourceKategori    = "kategori"
 	SourceKecamatan   = "kecamatan"
 	SourceLaporanSaya = "laporan_saya"
+	SourceOPD         = "opd"
 
 	OutcomeOK       = "ok"
 	OutcomeError    = "error"
 	OutcomeFound    = "found"
 	OutcomeNotFound = "not_found"
+	// OutcomeNotApplicable: the report's status no longer allows the action.
+	OutcomeNotApplicable = "tidak_berlaku"
 )
 
 // DefaultActions lists the actions the host implements (see the contract above).
 func DefaultActions() []string {
-	return []string{ActionComplaintSubmit, ActionComplaintStatus, ActionSetLanguage}
+	return []string{ActionComplaintSubmit, ActionComplaintStatus, ActionSetLanguage, ActionConfirm, ActionRate,
+		ActionAnswerInfo, ActionReply, ActionAskInfo, ActionForward, ActionFinish, ActionReject}
 }
 
 // DefaultSources lists the data sources the host implements (see the contract above).
 func DefaultSources() []string {
-	return []string{SourceKategori, SourceKecamatan, SourceLaporanSaya}
+	return []string{SourceKategori, SourceKecamatan, SourceLaporanSaya, SourceOPD}
 }

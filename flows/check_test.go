@@ -27,9 +27,10 @@ func TestDefaultFlowsAreClean(t *testing.T) {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	require.Equal(t, []string{"bantuan", "menu", "pengaduan", "status"}, ids)
+	require.Equal(t, []string{"bantuan", "jawab_info", "menu", "pengaduan", "petugas_balas", "petugas_info",
+		"petugas_selesai", "petugas_teruskan", "petugas_tolak", "status", "survei"}, ids)
 	for id, src := range defs {
-		require.Empty(t, ch.Check(src), id)
+		require.Empty(t, strs(ch.Check(src)), id)
 		f, err := Parse(src)
 		require.NoError(t, err)
 		require.Equal(t, id, f.ID)

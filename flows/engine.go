@@ -49,6 +49,8 @@ type Input struct {
 	Lat, Lng    float64
 	PhotoRef    string
 	Unsupported string // the platform kind that cannot be handled: voice, sticker, video, document...
+	// Data is what an InputStart flow begins with (e.g. the ticket code of a follow-up survey).
+	Data map[string]string
 }
 
 // Choice is one option of a question. Label is a locale key unless Literal.
@@ -210,7 +212,7 @@ func (r *run) input(in Input) error {
 		return r.ask(n, true)
 	case InputStart:
 		if r.f != nil {
-			return r.begin(r.f, nil)
+			return r.begin(r.f, in.Data)
 		}
 		return r.switchTo(FlowMenu, nil)
 	case InputText:

@@ -27,6 +27,7 @@ type migration struct {
 // migrations is the ordered, append-only list of schema steps.
 var migrations = []migration{
 	{ID: "0001_initial", Up: sqlSteps(schema0001)},
+	{ID: "0002_officers_deadlines", Up: sqlSteps(schema0002)},
 }
 
 // MigrationIDs lists the ids of all known migrations, in order.

@@ -160,8 +160,14 @@ type Complaint struct {
 	FirstResponseAt *time.Time
 	ResolvedAt      *time.Time
 	ClosedAt        *time.Time
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// DeadlineGen is bumped whenever the deadlines restart (forwarded, reopened); a deadline
+	// timer carries the generation it was scheduled for, so an older one does nothing.
+	DeadlineGen   int64
+	Rating        *int // the citizen's 1..5 score, once given
+	RatingComment string
+	RatedAt       *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // ComplaintEvent is one entry of a complaint's timeline.

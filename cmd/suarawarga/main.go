@@ -48,6 +48,7 @@ Usage:
   suarawarga flows check FILE...  validate flow files; exit status 1 when any has errors
   suarawarga flows import FILE    publish a flow file as the flow's newest revision
   suarawarga flows export ID      print the newest revision of a flow
+  suarawarga officer invite ...   invite an officer: --agency CODE --name NAME [--kepala|--admin] [--ttl 72h]
 
 Environment: DATABASE_URL (default sqlite:suarawarga.db), HTTP_ADDR (default :8080), PUBLIC_URL, DATA_DIR (default data),
 TZ (default Asia/Jakarta), LOG_LEVEL, MAX_PHOTO_MB, TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, TELEGRAM_WEBHOOK_SECRET.
@@ -76,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return seed(ctx, cfg, args[0], stdout)
 	case "flows":
 		return flowsCmd(ctx, cfg, args, stdout, stderr)
+	case "officer":
+		return officerCmd(ctx, cfg, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
