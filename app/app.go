@@ -134,7 +134,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	a.Deliverer = &bot.Deliverer{DB: db, Channels: a.Channels, Log: log, Now: opt.Now}
 	river.AddWorker(workers, a.Deliverer)
 	river.AddWorker(workers, &bot.FlowTimerWorker{Handler: a.Handler})
-	a.Complaints.Jobs, a.Complaints.Log = a.River, log
+	a.Complaints.Jobs, a.Complaints.Log, a.Complaints.Notifier = a.River, log, a.Handler
 	river.AddWorker(workers, &complaint.DeadlineWorker{Service: a.Complaints})
 
 	a.Web = web.New(web.Config{Addr: cfg.HTTPAddr, PublicURL: cfg.PublicURL, Webchat: a.Webchat, Locales: a.Locales, Logger: log,

@@ -22,6 +22,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/suarawarga/suarawarga/bot"
+	"github.com/suarawarga/suarawarga/complaint"
 	"github.com/suarawarga/suarawarga/flows"
 	"github.com/suarawarga/suarawarga/models"
 )
@@ -51,6 +52,16 @@ func (c *testClock) Advance(d time.Duration) time.Duration {
 	defer c.mu.Unlock()
 	c.advanced += d
 	return c.advanced
+}
+
+// Set moves the clock forward to t (never back).
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.start.Add(time.Since(c.realBase) + c.advanced)
+	if t.After(now) {
+		c.advanced += t.Sub(now)
+	}
 }
 
 // harness is a whole bot (database, River workers, handler, web chat channel)
@@ -141,26 +152,31 @@ func (h *harness) sent(chat string, after int64) []models.Message {
 	return ms
 }
 
-// fireDueTimers moves the clock and runs every flow timer that falls due, in order.
+// advance moves the clock and runs every flow and deadline timer that falls due, in order.
 func (h *harness) advance(d time.Duration) {
 	h.t.Helper()
-	h.clock.Advance(d)
+	target := h.clock.Now().Add(d)
+	defer h.clock.Set(target)
 	ctx := h.t.Context()
 	for range 1000 {
-		res, err := h.app.River.JobList(ctx, river.NewJobListParams().States(rivertype.JobStateScheduled).Kinds(bot.FlowTimerArgs{}.Kind()).First(1000))
+		res, err := h.app.River.JobList(ctx, river.NewJobListParams().States(rivertype.JobStateScheduled).Kinds(bot.FlowTimerArgs{}.Kind(), complaint.DeadlineArgs{}.Kind()).First(1000))
 		require.NoError(h.t, err)
 		var due *rivertype.JobRow
 		var dueAt time.Time
 		for _, j := range res.Jobs {
-			var args bot.FlowTimerArgs
+			var args struct {
+				DueAt time.Time `json:"due_at"`
+			}
 			require.NoError(h.t, json.Unmarshal(j.EncodedArgs, &args))
-			if !args.DueAt.After(h.clock.Now()) && (due == nil || args.DueAt.Before(dueAt)) {
+			if !args.DueAt.After(target) && (due == nil || args.DueAt.Before(dueAt)) {
 				due, dueAt = j, args.DueAt
 			}
 		}
 		if due == nil {
 			return
 		}
+		// Each timer fires at its own time, so what it schedules next counts from there.
+		h.clock.Set(dueAt)
 		_, err = h.app.River.JobRetry(ctx, due.ID)
 		require.NoError(h.t, err)
 		require.Eventually(h.t, func() bool {

@@ -195,23 +195,44 @@ func toInput(in Inbound, photo *models.Attachment) flows.Input {
 
 // advance runs one input through the citizen's conversation and applies the effects.
 func (h *Handler) advance(ctx context.Context, tx *gorm.DB, cit *models.Citizen, channel, chatID string, input flows.Input) error {
+	if code, ok := registrationCode(input); ok {
+		return h.register(ctx, tx, cit, channel, chatID, code)
+	}
+	off, err := models.OfficerByCitizen(ctx, tx, cit.ID)
+	switch {
+	case err == nil:
+		return h.officerInput(ctx, tx, cit, off, channel, chatID, input)
+	case !errors.Is(err, models.ErrNotFound):
+		return err
+	}
+	return h.step(ctx, tx, cit, nil, channel, chatID, input, "", nil)
+}
+
+// step runs one input through the person's conversation, or starts flowID
+// (with InputStart) when given, and applies the effects after prefix.
+func (h *Handler) step(ctx context.Context, tx *gorm.DB, cit *models.Citizen, off *models.Officer, channel, chatID string, input flows.Input, flowID string, prefix []Outbound) error {
 	conv, st, err := h.activeConversation(tx, cit.ID)
 	if err != nil {
 		return err
 	}
 	st.Lang = cit.Lang
 	var f *flows.Flow
-	if st.Flow != "" && !st.Ended {
+	switch {
+	case flowID != "":
+		if f, err = h.flowAt(tx, flowID, 0); err != nil {
+			return err
+		}
+	case st.Flow != "" && !st.Ended:
 		if f, err = h.flowAt(tx, st.Flow, st.Revision); err != nil {
 			return err
 		}
 	}
-	env := &env{h: h, tx: tx, citizen: cit, channel: channel}
+	env := &env{h: h, tx: tx, citizen: cit, officer: off, channel: channel}
 	_, next, effects, err := h.Engine.Step(ctx, f, st, input, env)
 	if err != nil {
 		return fmt.Errorf("flow step: %w", err)
 	}
-	return h.apply(ctx, tx, cit, channel, chatID, conv, next, effects)
+	return h.apply(ctx, tx, cit, channel, chatID, conv, next, effects, prefix...)
 }
 
 func (h *Handler) activeConversation(tx *gorm.DB, citizenID int64) (*models.Conversation, flows.State, error) {
@@ -233,7 +254,7 @@ func (h *Handler) activeConversation(tx *gorm.DB, citizenID int64) (*models.Conv
 }
 
 // apply persists the new state and queues messages and timers.
-func (h *Handler) apply(ctx context.Context, tx *gorm.DB, cit *models.Citizen, channel, chatID string, conv *models.Conversation, st flows.State, effects []flows.Effect) error {
+func (h *Handler) apply(ctx context.Context, tx *gorm.DB, cit *models.Citizen, channel, chatID string, conv *models.Conversation, st flows.State, effects []flows.Effect, prefix ...Outbound) error {
 	now := h.now()
 	var wait *flows.Wait
 	for _, e := range effects {
@@ -280,7 +301,7 @@ func (h *Handler) apply(ctx context.Context, tx *gorm.DB, cit *models.Citizen, c
 	for i := range timers {
 		timers[i].InsertOpts.ScheduledAt = time.Now().Add(timers[i].InsertOpts.ScheduledAt.Sub(now))
 	}
-	outs := Render(h.Locales, cit.Lang, effects)
+	outs := append(prefix, Render(h.Locales, cit.Lang, effects)...)
 	return QueueOutbound(ctx, tx, h.Jobs, cit.ID, &conv.ID, channel, chatID, outs, now, timers...)
 }
 

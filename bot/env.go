@@ -20,6 +20,7 @@ type env struct {
 	h       *Handler
 	tx      *gorm.DB
 	citizen *models.Citizen
+	officer *models.Officer // set when the person is an officer acting in an officer flow
 	channel string
 }
 
@@ -77,6 +78,19 @@ func (e *env) Choices(ctx context.Context, source string, st *flows.State) ([]fl
 			out = append(out, flows.Choice{ID: c.Code, Label: c.Code + " · " + names[c.CategoryID], Literal: true})
 		}
 		return out, nil
+	case "opd":
+		var ags []models.Agency
+		if err := e.tx.Order("name").Find(&ags).Error; err != nil {
+			return nil, fmt.Errorf("load agencies: %w", err)
+		}
+		out := make([]flows.Choice, 0, len(ags))
+		for _, a := range ags {
+			if e.officer != nil && e.officer.AgencyID != nil && *e.officer.AgencyID == a.ID {
+				continue
+			}
+			out = append(out, flows.Choice{ID: a.Code, Label: agencyName(a), Literal: true})
+		}
+		return out, nil
 	}
 	return nil, fmt.Errorf("unknown data source %q", source)
 }
@@ -90,6 +104,10 @@ func (e *env) Call(ctx context.Context, action string, params map[string]string,
 		return e.submit(ctx, st)
 	case "complaint.status":
 		return e.status(ctx, st)
+	case flows.ActionConfirm, flows.ActionRate, flows.ActionAnswerInfo:
+		return e.citizenAction(ctx, action, params)
+	case flows.ActionReply, flows.ActionAskInfo, flows.ActionForward, flows.ActionFinish, flows.ActionReject:
+		return e.officerAction(ctx, action, params)
 	case "citizen.set_language":
 		lang := langOf(params["lang"])
 		if err := e.tx.Model(e.citizen).Update("lang", lang).Error; err != nil {
@@ -178,4 +196,63 @@ func agencyName(a models.Agency) string {
 		return a.Name
 	}
 	return a.Name + " (" + a.Code + ")"
+}
+
+// outcome turns a domain refusal into the flow outcome "tidak_berlaku"; other errors stay errors.
+func outcome(err error) (string, error) {
+	switch {
+	case err == nil:
+		return flows.OutcomeOK, nil
+	case errors.Is(err, complaint.ErrTransition):
+		return flows.OutcomeNotApplicable, nil
+	}
+	return "", err
+}
+
+// citizenAction runs the reporter's side of a follow-up: confirm, rate, answer.
+func (e *env) citizenAction(ctx context.Context, action string, p map[string]string) (string, error) {
+	s, id := e.h.Complaints, e.citizen.ID
+	var err error
+	switch action {
+	case flows.ActionConfirm:
+		_, err = s.Confirm(ctx, e.tx, p["kode"], id, p["selesai"] == "ya")
+	case flows.ActionRate:
+		score, convErr := strconv.Atoi(p["nilai"])
+		if convErr != nil {
+			return "", fmt.Errorf("rating %q: %w", p["nilai"], convErr)
+		}
+		err = s.Rate(ctx, e.tx, p["kode"], id, score, p["komentar"])
+	case flows.ActionAnswerInfo:
+		_, err = s.AnswerInfo(ctx, e.tx, p["kode"], id, p["teks"], nil)
+	}
+	return outcome(err)
+}
+
+// officerAction runs the last step of an officer flow as that officer.
+func (e *env) officerAction(ctx context.Context, action string, p map[string]string) (string, error) {
+	if e.officer == nil {
+		return "", fmt.Errorf("%s: %w", action, complaint.ErrForbidden)
+	}
+	s, by, code := e.h.Complaints, complaint.ActorFor(e.officer), p["kode"]
+	var err error
+	switch action {
+	case flows.ActionReply:
+		_, err = s.Reply(ctx, e.tx, code, by, p["teks"])
+	case flows.ActionAskInfo:
+		_, err = s.AskInfo(ctx, e.tx, code, by, p["teks"])
+	case flows.ActionForward:
+		_, err = s.Forward(ctx, e.tx, code, by, p["opd"], p["alasan"])
+	case flows.ActionFinish:
+		var proof *int64
+		for _, ref := range strings.Split(p["bukti"], ",") {
+			if id, perr := strconv.ParseInt(strings.TrimSpace(ref), 10, 64); perr == nil {
+				proof = &id
+				break
+			}
+		}
+		_, err = s.Finish(ctx, e.tx, code, by, p["catatan"], proof)
+	case flows.ActionReject:
+		_, err = s.Reject(ctx, e.tx, code, by, p["alasan"])
+	}
+	return outcome(err)
 }

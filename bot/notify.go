@@ -1,0 +1,100 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"gorm.io/gorm"
+
+	"github.com/suarawarga/suarawarga/complaint"
+	"github.com/suarawarga/suarawarga/flows"
+	"github.com/suarawarga/suarawarga/models"
+)
+
+var _ complaint.Notifier = (*Handler)(nil)
+
+// Notify tells every recipient of n, in their own language and on the channel
+// they last wrote from, inside the transaction of the change. Officers get the
+// complaint's action buttons; a citizen may be put into a follow-up flow.
+func (h *Handler) Notify(ctx context.Context, tx *gorm.DB, n complaint.Notification) error {
+	people, err := complaint.Recipients(ctx, tx, n)
+	if err != nil {
+		return err
+	}
+	var c *models.Complaint
+	if n.ComplaintID != 0 && n.Audience != complaint.AudienceCitizen {
+		var cc models.Complaint
+		if err := tx.Where("id = ?", n.ComplaintID).Take(&cc).Error; err != nil {
+			return fmt.Errorf("load complaint %d: %w", n.ComplaintID, err)
+		}
+		c = &cc
+	}
+	for i := range people {
+		p := &people[i]
+		channel, chatID, ok, err := h.address(tx, p.ID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			h.logger().Warn("notification has no address", slog.String("key", n.Key), slog.Int64("citizen_id", p.ID))
+			continue
+		}
+		// The text first, then its photos and map point; an officer's buttons go on
+		// the last message so they stay under everything about the complaint.
+		outs := []Outbound{{Text: h.Locales.T(p.Lang, n.Key, n.TemplateData(p.Lang))}}
+		var photos []int64
+		if n.AttachmentID != nil {
+			photos = append(photos, *n.AttachmentID)
+		}
+		if c != nil {
+			if ids, ok := n.Data["foto_ids"].([]int64); ok {
+				photos = append(photos, ids...)
+			}
+		}
+		media, err := h.media(tx, photos, floatPtr(n.Data["lat"]), floatPtr(n.Data["lng"]))
+		if err != nil {
+			return err
+		}
+		outs = append(outs, media...)
+		if c != nil {
+			outs[len(outs)-1].Choices = h.officerButtons(p.Lang, c.Code, c.Status)
+		}
+		if n.Flow != "" && n.Audience == complaint.AudienceCitizen {
+			in := flows.Input{Kind: flows.InputStart, Data: n.FlowData}
+			if err := h.step(ctx, tx, p, nil, channel, chatID, in, n.Flow, outs); err != nil {
+				return fmt.Errorf("start flow %s: %w", n.Flow, err)
+			}
+			continue
+		}
+		if err := QueueOutbound(ctx, tx, h.Jobs, p.ID, nil, channel, chatID, outs, h.now()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// address is where a person is reached: the chat they last wrote from.
+func (h *Handler) address(tx *gorm.DB, citizenID int64) (channel, chatID string, ok bool, err error) {
+	var m models.Message
+	err = tx.Where("citizen_id = ? AND direction = ?", citizenID, models.DirectionIn).Order("id DESC").Limit(1).Find(&m).Error
+	if err != nil {
+		return "", "", false, fmt.Errorf("last message of citizen %d: %w", citizenID, err)
+	}
+	if m.ID != 0 {
+		return m.Channel, m.ChatID, true, nil
+	}
+	var ident models.Identity
+	err = tx.Where("citizen_id = ?", citizenID).Order("id DESC").Limit(1).Find(&ident).Error
+	if err != nil {
+		return "", "", false, fmt.Errorf("identity of citizen %d: %w", citizenID, err)
+	}
+	return ident.Channel, ident.Address, ident.ID != 0, nil
+}
+
+func floatPtr(v any) *float64 {
+	if f, ok := v.(float64); ok {
+		return &f
+	}
+	return nil
+}
