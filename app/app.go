@@ -139,6 +139,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 
 	a.Web = web.New(web.Config{Addr: cfg.HTTPAddr, PublicURL: cfg.PublicURL, Webchat: a.Webchat, Locales: a.Locales, Logger: log,
 		Ready: func(ctx context.Context) error { return sqlDB.PingContext(ctx) }})
+	a.Web.Handle("GET "+mediaPath+"{id}", mediaHandler(db, a.Webchat, cfg.DataDir))
 	if err := a.setupTelegram(ctx); err != nil {
 		return nil, err
 	}

@@ -3,10 +3,13 @@ package app
 import (
 	"context"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 	"gorm.io/gorm"
 
@@ -55,6 +58,17 @@ func TestBrowserFilesComplaint(t *testing.T) {
 		require.NoError(t, os.WriteFile(photo, testPNG(3), 0o600))
 		p.Upload(photo)
 		p.WaitBot("identitas Anda boleh diketahui")
+		// The photo's echo is served back from the bot, to this browser only.
+		require.Eventually(t, func() bool {
+			loaded, err := chromedp.Run(p.Ctx, chromedp.Evaluate[bool](`Array.from(document.images).some(i => i.src.includes('/api/chat/media/') && i.complete && i.naturalWidth > 0)`))
+			return err == nil && loaded
+		}, 10*time.Second, 100*time.Millisecond, "the sent photo is shown from the server")
+		src, err := chromedp.Run(p.Ctx, chromedp.Evaluate[string](`Array.from(document.images).map(i => i.src).find(s => s.includes('/api/chat/media/'))`))
+		require.NoError(t, err)
+		resp, err := http.Get(src)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusNotFound, resp.StatusCode, "another browser cannot load the photo")
 		p.Click("Boleh (biasa)")
 		p.WaitBot("Mohon periksa laporan Anda")
 		p.WaitBot("Foto: 1")

@@ -3,7 +3,13 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -18,11 +24,20 @@ type WebchatHistory struct{ DB *gorm.DB }
 
 var _ webchat.History = (*WebchatHistory)(nil)
 
+// mediaPath is where the page loads a message's photo; the handler checks the chat.
+const mediaPath = "/api/chat/media/"
+
+type inboundPayload struct {
+	Lat          *float64 `json:"lat"`
+	Lng          *float64 `json:"lng"`
+	AttachmentID int64    `json:"attachment_id"`
+}
+
 // Messages returns the chat's messages after the given id, oldest first.
 func (w *WebchatHistory) Messages(ctx context.Context, chatID string, after int64, limit int) ([]webchat.Item, error) {
 	var rows []models.Message
 	err := w.DB.WithContext(ctx).
-		Where("channel = ? AND chat_id = ? AND id > ? AND (direction = ? OR status = ?)", "webchat", chatID, after, models.DirectionIn, models.MessageSent).
+		Where("channel = ? AND chat_id = ? AND id > ? AND (direction = ? OR status = ?)", webchat.Name, chatID, after, models.DirectionIn, models.MessageSent).
 		Order("id").Limit(limit).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("load web chat history: %w", err)
@@ -30,14 +45,74 @@ func (w *WebchatHistory) Messages(ctx context.Context, chatID string, after int6
 	items := make([]webchat.Item, 0, len(rows))
 	for _, m := range rows {
 		it := webchat.Item{ID: m.ID, Direction: m.Direction, Text: m.Text, At: m.CreatedAt}
-		if m.Direction == models.DirectionOut && m.Payload != "" {
+		switch m.Direction {
+		case models.DirectionOut:
 			var o bot.Outbound
 			if err := json.Unmarshal([]byte(m.Payload), &o); err == nil {
 				it.Text, it.Choices, it.AskLocation = o.Text, o.Choices, o.AskLocation
 				it.HasLocation, it.Lat, it.Lng = o.HasLocation, o.Lat, o.Lng
+				if o.PhotoPath != "" {
+					it.PhotoURL = mediaPath + strconv.FormatInt(m.ID, 10)
+				}
+			}
+		case models.DirectionIn:
+			var p inboundPayload
+			if m.Payload != "" && json.Unmarshal([]byte(m.Payload), &p) == nil {
+				if p.Lat != nil && p.Lng != nil {
+					it.HasLocation, it.Lat, it.Lng = true, *p.Lat, *p.Lng
+				}
+				if p.AttachmentID != 0 {
+					it.PhotoURL = mediaPath + strconv.FormatInt(m.ID, 10)
+				}
 			}
 		}
 		items = append(items, it)
 	}
 	return items, nil
+}
+
+// mediaHandler serves the photo of one web chat message, only to that chat's browser.
+func mediaHandler(db *gorm.DB, wc *webchat.Channel, dataDir string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		chat := wc.ChatID(w, r)
+		var m models.Message
+		err = db.WithContext(r.Context()).Where("id = ? AND channel = ? AND chat_id = ?", id, webchat.Name, chat).Take(&m).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			http.NotFound(w, r)
+			return
+		}
+		if err != nil {
+			http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
+			return
+		}
+		var rel string
+		if m.Direction == models.DirectionIn {
+			var p inboundPayload
+			_ = json.Unmarshal([]byte(m.Payload), &p)
+			var a models.Attachment
+			if p.AttachmentID == 0 || db.WithContext(r.Context()).Where("id = ?", p.AttachmentID).Take(&a).Error != nil {
+				http.NotFound(w, r)
+				return
+			}
+			rel = a.Path
+		} else {
+			var o bot.Outbound
+			_ = json.Unmarshal([]byte(m.Payload), &o)
+			rel = o.PhotoPath
+		}
+		path := filepath.Join(dataDir, filepath.Clean("/"+rel))
+		f, err := os.Open(path)
+		if rel == "" || err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		defer f.Close()
+		w.Header().Set("Cache-Control", "private, max-age=86400")
+		http.ServeContent(w, r, "", time.Time{}, f)
+	})
 }

@@ -60,7 +60,7 @@ func (h *Handler) HandleInbound(ctx context.Context, in Inbound) error {
 		photo, photoErr = models.SaveAttachment(ctx, h.DB, h.DataDir, in.Photo, in.PhotoMIME, h.maxPhoto())
 	}
 	return h.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		cit, dup, err := h.recordInbound(ctx, tx, in, models.MessageReceived)
+		cit, dup, err := h.recordInbound(ctx, tx, in, models.MessageReceived, photo)
 		if err != nil || dup {
 			return err
 		}
@@ -83,7 +83,7 @@ func (h *Handler) HandleInbound(ctx context.Context, in Inbound) error {
 // platform's redelivery is dropped as a duplicate instead of panicking again.
 func (h *Handler) HandlePanic(ctx context.Context, in Inbound, _ any) error {
 	return h.DB.WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
-		cit, dup, err := h.recordInbound(ctx, tx, in, models.MessageFailed)
+		cit, dup, err := h.recordInbound(ctx, tx, in, models.MessageFailed, nil)
 		if err != nil || dup {
 			return err
 		}
@@ -93,7 +93,7 @@ func (h *Handler) HandlePanic(ctx context.Context, in Inbound, _ any) error {
 
 // recordInbound finds or creates the citizen and logs the message; dup reports
 // a message id already seen on this channel.
-func (h *Handler) recordInbound(ctx context.Context, tx *gorm.DB, in Inbound, status string) (*models.Citizen, bool, error) {
+func (h *Handler) recordInbound(ctx context.Context, tx *gorm.DB, in Inbound, status string, photo *models.Attachment) (*models.Citizen, bool, error) {
 	cit, err := h.citizen(ctx, tx, in)
 	if err != nil {
 		return nil, false, err
@@ -107,8 +107,12 @@ func (h *Handler) recordInbound(ctx context.Context, tx *gorm.DB, in Inbound, st
 		CitizenID: cit.ID, Direction: models.DirectionIn, Channel: in.Channel, ChatID: in.ChatID, PlatformID: platformID,
 		Kind: string(in.Kind), Text: inboundText(in), Status: status, CreatedAt: in.ReceivedAt.UTC(),
 	}
-	if in.Kind == KindLocation {
+	switch {
+	case in.Kind == KindLocation:
 		p, _ := json.Marshal(map[string]float64{"lat": in.Lat, "lng": in.Lng})
+		msg.Payload = string(p)
+	case photo != nil:
+		p, _ := json.Marshal(map[string]int64{"attachment_id": photo.ID})
 		msg.Payload = string(p)
 	}
 	// The unique (channel, direction, platform_id) index is the dedupe: a message
