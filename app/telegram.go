@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/suarawarga/suarawarga/bot"
 	"github.com/suarawarga/suarawarga/bot/telegram"
 )
 
-// setupTelegram adds the Telegram channel when TELEGRAM_BOT_TOKEN is set: its
-// limiter paces the delivery worker, and in webhook mode (PUBLIC_URL and
+// setupTelegram adds the Telegram channel when TELEGRAM_BOT_TOKEN is set. The
+// channel paces its own requests (its limiter must see each one return), so the
+// delivery worker has no pacer for it. In webhook mode (PUBLIC_URL and
 // TELEGRAM_WEBHOOK_SECRET both set) its endpoint is mounted on the web server.
 func (a *App) setupTelegram(ctx context.Context) error {
 	cfg := a.Config
@@ -34,14 +34,6 @@ func (a *App) setupTelegram(ctx context.Context) error {
 		return fmt.Errorf("telegram channel: %w", err)
 	}
 	a.Channels[ch.Name()] = ch
-	switch p := a.Deliverer.Pacer.(type) {
-	case nil:
-		a.Deliverer.Pacer = bot.Pacers{ch.Name(): lim}
-	case bot.Pacers:
-		p[ch.Name()] = lim
-	default:
-		return fmt.Errorf("telegram channel: the delivery pacer %T cannot take another channel", p)
-	}
 	if webhook != "" {
 		a.Web.Handle("POST "+telegram.WebhookPath, ch)
 	}

@@ -75,7 +75,8 @@ func (e *env) Choices(ctx context.Context, source string, st *flows.State) ([]fl
 		}
 		out := make([]flows.Choice, 0, len(list))
 		for _, c := range list {
-			out = append(out, flows.Choice{ID: c.Code, Label: c.Code + " · " + names[c.CategoryID], Literal: true})
+			status := e.h.Locales.T(lang, "status_laporan."+c.Status, nil)
+			out = append(out, flows.Choice{ID: c.Code, Label: c.Code + " · " + names[c.CategoryID] + " · " + status, Literal: true})
 		}
 		return out, nil
 	case "opd":

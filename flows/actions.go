@@ -35,7 +35,7 @@ package flows
 //
 //	kategori      active complaint categories: id = category id, label = its name.
 //	kecamatan     districts of the regency: id = district id, label = its name.
-//	laporan_saya  the citizen's recent complaints: id = ticket code, label = "CODE · category".
+//	laporan_saya  the citizen's recent complaints: id = ticket code, label = "CODE · category · status".
 //	opd           the agencies an officer can forward to: id = agency code, label = its name.
 //
 // Outcomes: an action returns an outcome name; the engine follows `on: {outcome: node}` and
