@@ -47,8 +47,9 @@ func (DeliverArgs) InsertOpts() river.InsertOpts {
 // QueueDeliver is the River queue that sends outbound messages.
 const QueueDeliver = "deliver"
 
-// Pacer waits until a message to chatID on channel may go out. Adapters with
-// platform limits provide one; nil means no pacing.
+// Pacer waits until a message to chatID on channel may go out. An adapter with
+// platform limits provides one, unless it paces inside Send (Telegram does: its
+// limiter counts each request from the moment it returned); nil means no pacing.
 type Pacer interface {
 	Wait(ctx context.Context, channel, chatID string) error
 }

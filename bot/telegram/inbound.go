@@ -167,9 +167,11 @@ func (c *Channel) answer(ctx context.Context, id, text string) {
 
 // edit changes an earlier message's keyboard; best effort, paced by the global rate.
 func (c *Channel) edit(ctx context.Context, cfg tgbotapi.EditMessageReplyMarkupConfig) {
-	if err := c.lim.WaitGlobal(ctx); err != nil {
+	release, err := c.lim.AcquireGlobal(ctx)
+	if err != nil {
 		return
 	}
+	defer release()
 	api, cl, cancel := c.callAPI(ctx, c.opts.RequestTimeout)
 	defer cancel()
 	if _, err := api.Request(cfg); err != nil {
@@ -196,9 +198,11 @@ func (c *Channel) groupNotice(ctx context.Context, m *tgbotapi.Message) {
 		lang = langOf(m.From.LanguageCode)
 	}
 	chat := strconv.FormatInt(m.Chat.ID, 10)
-	if err := c.lim.Wait(ctx, Name, chat); err != nil {
+	release, err := c.lim.Acquire(ctx, chat)
+	if err != nil {
 		return
 	}
+	defer release()
 	api, cl, cancel := c.callAPI(context.WithoutCancel(ctx), c.opts.RequestTimeout)
 	defer cancel()
 	if _, err := api.Send(tgbotapi.NewMessage(m.Chat.ID, c.opts.Translator.T(lang, "telegram.hanya_pribadi", nil))); err != nil {

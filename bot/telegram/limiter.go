@@ -4,36 +4,52 @@ import (
 	"context"
 	"sync"
 	"time"
-
-	"github.com/suarawarga/suarawarga/bot"
 )
 
-// Limiter paces sends to Telegram's limits: a global rate across all chats
-// (spaced, and counted over a sliding second, so a burst never exceeds it) and a per-chat rate with a
-// short burst, as a GCRA (virtual scheduling) bucket per chat. A 429 pauses the
-// global rate for its retry_after, so every chat waits, not only the one that hit it.
-// It implements bot.Pacer.
+// Limiter paces requests to Telegram's limits: a global rate across all chats
+// and a per-chat rate with a short burst. Telegram counts a request when it
+// arrives, which is some time after the bot lets it go (scheduling, the HTTP
+// stack, the network) and no later than its answer. So every limit is counted
+// from the moment a request returned, never from the moment it was let go:
+// however late one request arrives, the next ones keep their distance from it.
+// A 429 pauses every chat for its retry_after, not only the one that hit it.
+//
+// Acquire and AcquireGlobal return a release function that the caller calls
+// as soon as the request returned (with an answer or an error).
 type Limiter struct {
-	interval  time.Duration // between two sends across all chats
+	interval  time.Duration // average distance between two sends across all chats
+	perWindow int           // sends in any window of one second
 	chatEvery time.Duration // between two sends to one chat, after the burst
 	burst     int
 
 	mu          sync.Mutex
-	next        time.Time   // earliest time of the next global send
-	released    []time.Time // ring of the last sends' times, one second's worth
-	head        int         // oldest entry of released once it is full
+	next        time.Time // cadence: the slot of the next global send
+	ring        []*flight // the last perWindow sends, oldest at head once full
+	head        int
 	pausedUntil time.Time
+	landed      chan struct{} // closed and replaced whenever a send returns
 	chats       map[string]*chatPace
 	calls       int
 }
 
-// chatPace is one chat's GCRA state; lock serializes waiters of the same chat.
+// flight is one request let go by the limiter.
+type flight struct {
+	start time.Time // let go
+	end   time.Time // returned; zero while in flight
+}
+
+// chatPace is one chat's GCRA state; lock is held from a send's Acquire to its
+// release, so one chat's requests are counted one after the other.
 type chatPace struct {
 	lock chan struct{}
 	tat  time.Time // theoretical arrival time
 }
 
-var _ bot.Pacer = (*Limiter)(nil)
+// maxTransit bounds how long a request still in flight is assumed to take to
+// reach Telegram: past it, the request counts as having arrived then, so one
+// hung connection cannot stall every chat until its timeout. Guessing wrong
+// costs at most a 429, which pauses sending as Telegram asks.
+const maxTransit = time.Second
 
 // NewLimiter paces perSecond messages across all chats and perChat messages per
 // second in one chat with bursts of burst. Non-positive values take Telegram's
@@ -48,97 +64,125 @@ func NewLimiter(perSecond, perChat float64, burst int) *Limiter {
 	if burst <= 0 {
 		burst = DefaultChatBurst
 	}
+	n := max(1, int(perSecond))
 	return &Limiter{
-		released:  make([]time.Time, 0, max(1, int(perSecond))),
 		interval:  time.Duration(float64(time.Second) / perSecond),
+		perWindow: n,
+		ring:      make([]*flight, 0, n),
 		chatEvery: time.Duration(float64(time.Second) / perChat),
 		burst:     burst,
+		landed:    make(chan struct{}),
 		chats:     map[string]*chatPace{},
 	}
 }
 
-// Wait blocks until one message to chatID may go out; channel is ignored (one
-// Limiter paces one bot).
-func (l *Limiter) Wait(ctx context.Context, _ string, chatID string) error {
+// Acquire blocks until one message to chatID may go out, under the chat's rate
+// and the global one. The caller sends it and then calls release, once; until
+// then the chat's next message waits.
+func (l *Limiter) Acquire(ctx context.Context, chatID string) (release func(), err error) {
 	cp := l.chat(chatID)
 	select {
 	case cp.lock <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
-	defer func() { <-cp.lock }()
-
 	l.mu.Lock()
 	ready := cp.tat.Add(-time.Duration(l.burst-1) * l.chatEvery)
 	l.mu.Unlock()
 	if err := sleepUntil(ctx, ready); err != nil {
-		return err
+		<-cp.lock
+		return nil, err
 	}
-	if err := l.WaitGlobal(ctx); err != nil {
-		return err
+	f, err := l.acquireGlobal(ctx)
+	if err != nil {
+		<-cp.lock
+		return nil, err
 	}
-	// The chat's slot is taken at the moment the message really leaves, so a long
-	// global wait never lets the chat's next messages bunch up behind it.
-	now := time.Now()
-	l.mu.Lock()
-	if cp.tat.Before(now) {
-		cp.tat = now
-	}
-	cp.tat = cp.tat.Add(l.chatEvery)
-	l.mu.Unlock()
-	return nil
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			end := l.land(f)
+			l.mu.Lock()
+			// The chat's slot is taken when the request returned: it arrived no later.
+			cp.tat = later(cp.tat, end).Add(l.chatEvery)
+			l.mu.Unlock()
+			<-cp.lock
+		})
+	}, nil
 }
 
-// WaitGlobal blocks until one request may go out under the global rate only;
+// AcquireGlobal blocks until one request may go out under the global rate only;
 // edits of earlier messages use it (they are not new messages in the chat).
-// It counts real release times, not reservations: two sends are at least one
-// interval apart and no more than the rate go out in any window of a second
-// (plus a small margin for the jitter between release and arrival).
-func (l *Limiter) WaitGlobal(ctx context.Context) error {
+// The caller calls release, once, when the request returned.
+func (l *Limiter) AcquireGlobal(ctx context.Context) (release func(), err error) {
+	f, err := l.acquireGlobal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	return func() { once.Do(func() { l.land(f) }) }, nil
+}
+
+// acquireGlobal lets one request go when three things hold: the pause is over;
+// the cadence slot has come (sends are spread one interval apart on average, and
+// at least half an interval apart, so a late wake-up is made up without drift
+// and without a burst); and the request perWindow sends ago returned at least a
+// second ago, so no more than perWindow requests can arrive within any second.
+func (l *Limiter) acquireGlobal(ctx context.Context) (*flight, error) {
 	for {
 		l.mu.Lock()
 		now := time.Now()
-		ready := l.next
-		if l.pausedUntil.After(ready) {
-			ready = l.pausedUntil
-		}
-		if len(l.released) == cap(l.released) {
-			if w := l.released[l.head].Add(time.Second + windowMargin); w.After(ready) {
-				ready = w
+		ready := later(l.next, l.pausedUntil)
+		var landed chan struct{}
+		if len(l.ring) == l.perWindow {
+			old := l.ring[l.head]
+			end := old.end
+			if end.IsZero() {
+				end = old.start.Add(maxTransit)
+				if end.After(now) {
+					landed = l.landed // wake up early when it returns
+				}
 			}
+			ready = later(ready, end.Add(time.Second))
 		}
 		if !ready.After(now) {
-			l.next = now.Add(l.interval)
-			if len(l.released) < cap(l.released) {
-				l.released = append(l.released, now)
+			l.next = later(l.next, now.Add(-l.interval/2)).Add(l.interval)
+			f := &flight{start: now}
+			if len(l.ring) < l.perWindow {
+				l.ring = append(l.ring, f)
 			} else {
-				l.released[l.head] = now
-				l.head = (l.head + 1) % len(l.released)
+				l.ring[l.head] = f
+				l.head = (l.head + 1) % l.perWindow
 			}
 			l.mu.Unlock()
-			return nil
+			return f, nil
 		}
 		l.mu.Unlock()
-		if err := sleepUntil(ctx, ready); err != nil {
-			return err
+		if err := sleepUntilOr(ctx, ready, landed); err != nil {
+			return nil, err
 		}
 	}
 }
 
-// windowMargin widens the one-second window the global rate is counted in.
-const windowMargin = 15 * time.Millisecond
+// land records that f's request returned now, and returns that time.
+func (l *Limiter) land(f *flight) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	if f.end.IsZero() {
+		f.end = now
+		close(l.landed)
+		l.landed = make(chan struct{})
+	}
+	return f.end
+}
 
 // Pause stops every send for d, as Telegram asks with a 429's retry_after.
 func (l *Limiter) Pause(d time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	until := time.Now().Add(d)
-	if until.After(l.pausedUntil) {
-		l.pausedUntil = until
-	}
-	if l.next.Before(l.pausedUntil) {
-		l.next = l.pausedUntil
-	}
+	l.pausedUntil = later(l.pausedUntil, time.Now().Add(d))
+	l.next = later(l.next, l.pausedUntil)
 }
 
 // PausedFor reports how much longer sending is paused (0 when it is not).
@@ -169,7 +213,19 @@ func (l *Limiter) chat(id string) *chatPace {
 	return cp
 }
 
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 func sleepUntil(ctx context.Context, t time.Time) error {
+	return sleepUntilOr(ctx, t, nil)
+}
+
+// sleepUntilOr sleeps until t, or until wake is closed (a nil wake never is).
+func sleepUntilOr(ctx context.Context, t time.Time, wake <-chan struct{}) error {
 	d := time.Until(t)
 	if d <= 0 {
 		return ctx.Err()
@@ -178,6 +234,8 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 	defer tm.Stop()
 	select {
 	case <-tm.C:
+		return nil
+	case <-wake:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

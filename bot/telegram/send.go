@@ -33,10 +33,10 @@ type part struct {
 }
 
 // Send renders out as one or more Telegram messages and returns the platform id
-// "chatid:messageid" of the last one (the one with the keyboard). The delivery
-// worker paced the first message; further parts are paced here. When a part
-// fails, the parts already sent are remembered by out.Ref, so the retry sends
-// only the rest.
+// "chatid:messageid" of the last one (the one with the keyboard). Every part is
+// paced here by the channel's Limiter, which learns when each request returned.
+// When a part fails, the parts already sent are remembered by out.Ref, so the
+// retry sends only the rest.
 func (c *Channel) Send(ctx context.Context, out bot.Outbound) (string, error) {
 	chatID, err := strconv.ParseInt(out.ChatID, 10, 64)
 	if err != nil {
@@ -51,13 +51,13 @@ func (c *Channel) Send(ctx context.Context, out bot.Outbound) (string, error) {
 	}
 	var last string
 	for i := start; i < len(parts); i++ {
-		if i > start {
-			if err := c.lim.Wait(ctx, Name, out.ChatID); err != nil {
-				c.setProgress(out.Ref, i)
-				return "", err
-			}
+		release, err := c.lim.Acquire(ctx, out.ChatID)
+		if err != nil {
+			c.setProgress(out.Ref, i)
+			return "", err
 		}
 		id, err := c.sendPart(ctx, chatID, parts[i])
+		release()
 		if err != nil {
 			c.setProgress(out.Ref, i)
 			return "", err
