@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 
 	"github.com/suarawarga/suarawarga/bot"
@@ -38,6 +39,8 @@ type App struct {
 	Webchat    *webchat.Channel
 	Web        *web.Server
 	Channels   map[string]bot.Channel
+
+	closers []func() error
 }
 
 // Options change how New builds the app; tests use them.
@@ -94,6 +97,19 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	a.Locales = a.Locales.WithGlobals(map[string]any{"pemda": reg.Name, "contoh_kode": reg.TicketPrefix + "-2611-0042"})
 	loc := cfg.Location()
 	a.Complaints = &complaint.Service{DB: db, Now: opt.Now, Prefix: reg.TicketPrefix, Loc: loc}
+	if pg, ok := db.Dialector.(*postgres.Dialector); ok {
+		// A separate two-connection pool for ticket numbers: see complaint.Service.Sequences.
+		seq, err := models.Open(ctx, pg.Config.DSN)
+		if err != nil {
+			return nil, fmt.Errorf("open ticket number pool: %w", err)
+		}
+		if s, err := seq.DB(); err == nil {
+			s.SetMaxOpenConns(2)
+			s.SetMaxIdleConns(2)
+			a.closers = append(a.closers, s.Close)
+		}
+		a.Complaints.Sequences = seq
+	}
 
 	workers := river.NewWorkers()
 	rcfg := &river.Config{
@@ -140,7 +156,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	a.Web = web.New(web.Config{Addr: cfg.HTTPAddr, PublicURL: cfg.PublicURL, Webchat: a.Webchat, Locales: a.Locales, Logger: log,
 		Ready: func(ctx context.Context) error { return sqlDB.PingContext(ctx) }})
 	a.Web.Handle("GET "+mediaPath+"{id}", mediaHandler(db, a.Webchat, cfg.DataDir))
+	if err := a.setupConsole(opt); err != nil {
+		return nil, err
+	}
 	if err := a.setupTelegram(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.setupWhatsApp(ctx, opt.Now); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -176,6 +198,9 @@ func (a *App) Run(ctx context.Context) error {
 
 // Close releases the database.
 func (a *App) Close() error {
+	for _, c := range a.closers {
+		_ = c()
+	}
 	return a.SQL.Close()
 }
 

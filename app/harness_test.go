@@ -99,6 +99,7 @@ func newHarness(t *testing.T, db *gorm.DB, opt Options) *harness {
 	a, err := New(t.Context(), testConfig(t), quietLogger(), opt)
 	require.NoError(t, err)
 	h.app = a
+	t.Cleanup(func() { _ = a.Close() }) // runs after River stops (cleanups run last-in first-out)
 	if !opt.NoWorkers {
 		ctx, cancel := context.WithCancel(context.Background())
 		require.NoError(t, a.River.Start(ctx))

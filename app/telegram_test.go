@@ -78,6 +78,7 @@ func startTelegram(t testing.TB, db *gorm.DB, fake *telegramtest.Server, o tgOpt
 	}
 	a, err := New(t.Context(), cfg, quietLogger(), Options{DB: db, Now: o.clock.Now, PollInterval: 20 * time.Millisecond})
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = a.Close() })
 	handler.Store(a.Web.Handler())
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &tgBot{t: t, app: a, cancel: cancel, done: make(chan error, 1)}

@@ -36,7 +36,9 @@ type Inbound struct {
 	// Name is the sender's display name when the platform gives one.
 	Name string
 	// Lang is the language hint from the platform ("id", "en"), may be empty.
-	Lang       string
+	Lang string
+	// ReplyTo is the platform id of the bot message this one quotes, when the person replied to one.
+	ReplyTo    string
 	ReceivedAt time.Time
 }
 

@@ -85,6 +85,10 @@ type Service struct {
 	Calendar *Calendar
 	// Log receives warnings (refused officer actions, missed deadlines); nil means slog.Default().
 	Log *slog.Logger
+	// Sequences, on PostgreSQL, is a small pool of its own for taking ticket numbers
+	// outside the caller's transaction; nil takes them inside it (a row lock held
+	// until that transaction commits).
+	Sequences *gorm.DB
 
 	calMu sync.Mutex
 }
@@ -225,8 +229,27 @@ func (s *Service) Submit(ctx context.Context, tx *gorm.DB, in SubmitInput) (*mod
 		if err != nil {
 			return err
 		}
+		if n := uniqueIDs(in.AttachmentIDs); len(n) > 0 {
+			var found int64
+			if err := tx.Model(&models.Attachment{}).Where("id IN ?", n).Count(&found).Error; err != nil {
+				return fmt.Errorf("check attachments: %w", err)
+			}
+			if found != int64(len(n)) {
+				return fmt.Errorf("attachments %v: %w", n, ErrInvalid)
+			}
+		}
 		now := s.now()
-		code, err := nextCode(ctx, tx, prefix, now.In(loc))
+		// On PostgreSQL the number comes from its own short transaction: the month's
+		// row is then locked for one statement, not for the whole inbound message's
+		// transaction, so concurrent citizens do not queue behind each other. A
+		// number whose complaint then rolls back is skipped (a gap, never a duplicate).
+		// It uses its own pool (Sequences), never one the caller's transactions may
+		// all be holding. SQLite has one writer anyway, and one connection: it stays in tx.
+		seqDB := tx
+		if models.Dialect(tx) == models.DialectPostgres && s.Sequences != nil {
+			seqDB = s.Sequences.Session(&gorm.Session{NewDB: true})
+		}
+		code, err := nextCode(ctx, seqDB, prefix, now.In(loc))
 		if err != nil {
 			return err
 		}
@@ -296,8 +319,8 @@ func (s *Service) Submit(ctx context.Context, tx *gorm.DB, in SubmitInput) (*mod
 }
 
 // nextCode issues the next ticket code for prefix in local's month. The upsert
-// takes a row lock that serializes concurrent submitters until they commit, so
-// codes stay unique on both databases.
+// takes a row lock that serializes concurrent submitters until db's transaction
+// commits, so codes stay unique on both databases.
 func nextCode(ctx context.Context, tx *gorm.DB, prefix string, local time.Time) (string, error) {
 	period := local.Format("0601")
 	var last int64
@@ -369,4 +392,16 @@ func (s *Service) ByCitizen(ctx context.Context, tx *gorm.DB, citizenID int64, l
 		return nil, fmt.Errorf("list complaints of citizen %d: %w", citizenID, err)
 	}
 	return cs, nil
+}
+
+func uniqueIDs(ids []int64) []int64 {
+	seen := map[int64]bool{}
+	var out []int64
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
 }

@@ -300,6 +300,12 @@ func (s *Service) authorize(ctx context.Context, tx *gorm.DB, by Actor, c *model
 	switch by.Kind {
 	case models.ActorSistem:
 		ok = true
+	case models.ActorKonsol:
+		allowed, err := consoleAllowed(ctx, tx, by, c, action)
+		if err != nil {
+			return err
+		}
+		ok = allowed
 	case models.ActorPetugas, models.ActorAdmin:
 		o, err := models.OfficerByID(ctx, tx, by.ID)
 		if err != nil && !errors.Is(err, models.ErrNotFound) {

@@ -28,6 +28,7 @@ type migration struct {
 var migrations = []migration{
 	{ID: "0001_initial", Up: sqlSteps(schema0001)},
 	{ID: "0002_officers_deadlines", Up: sqlSteps(schema0002)},
+	{ID: "0003_console", Up: sqlSteps(schema0003)},
 }
 
 // MigrationIDs lists the ids of all known migrations, in order.

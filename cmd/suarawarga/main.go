@@ -49,9 +49,12 @@ Usage:
   suarawarga flows import FILE    publish a flow file as the flow's newest revision
   suarawarga flows export ID      print the newest revision of a flow
   suarawarga officer invite ...   invite an officer: --agency CODE --name NAME [--kepala|--admin] [--ttl 72h]
+  suarawarga whatsapp pair        link the WhatsApp number: scan the QR shown, or --phone 62... for a pairing code
+  suarawarga admin create ...     add a web console account: --email EMAIL [--name NAME] [--role admin|pimpinan|petugas --agency CODE]
 
 Environment: DATABASE_URL (default sqlite:suarawarga.db), HTTP_ADDR (default :8080), PUBLIC_URL, DATA_DIR (default data),
-TZ (default Asia/Jakarta), LOG_LEVEL, MAX_PHOTO_MB, TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, TELEGRAM_WEBHOOK_SECRET.
+TZ (default Asia/Jakarta), LOG_LEVEL, MAX_PHOTO_MB, TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, TELEGRAM_WEBHOOK_SECRET,
+WHATSAPP_ENABLED, WHATSAPP_CHAT_GAP, WHATSAPP_PER_MINUTE, WHATSAPP_TYPING, WHATSAPP_COLD_DAILY_CAP.
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -79,6 +82,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return flowsCmd(ctx, cfg, args, stdout, stderr)
 	case "officer":
 		return officerCmd(ctx, cfg, args, stdout, stderr)
+	case "whatsapp":
+		return whatsappCmd(ctx, cfg, args, log, stdout, stderr)
+	case "admin":
+		return adminCmd(ctx, cfg, args, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
