@@ -25,6 +25,7 @@ import (
 // JobInserter inserts River jobs inside a database transaction; *river.Client[*sql.Tx] is one.
 type JobInserter interface {
 	InsertManyTx(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+	InsertManyFastTx(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) (int, error)
 }
 
 // Handler is the conversation handler: in one database transaction per inbound
@@ -341,7 +342,8 @@ func QueueOutbound(ctx context.Context, tx *gorm.DB, jobs JobInserter, citizenID
 	if len(params) == 0 {
 		return nil
 	}
-	if _, err := jobs.InsertManyTx(ctx, sqlTx(tx), params); err != nil {
+	// The fast path returns no rows: the caller never needs the jobs back.
+	if _, err := jobs.InsertManyFastTx(ctx, sqlTx(tx), params); err != nil {
 		return fmt.Errorf("insert jobs: %w", err)
 	}
 	return nil

@@ -296,42 +296,5 @@ func textLen(s string) int {
 	return n
 }
 
-// splitText cuts s into parts of at most limit UTF-16 units, preferring a
-// paragraph break, then a line break, then a sentence end, then a space.
-func splitText(s string, limit int) []string {
-	var out []string
-	s = strings.TrimSpace(s)
-	for textLen(s) > limit {
-		// The longest prefix within the limit, on a rune boundary.
-		end, n := 0, 0
-		for i, r := range s {
-			if n+utf16.RuneLen(r) > limit {
-				break
-			}
-			n += utf16.RuneLen(r)
-			end = i + utf8.RuneLen(r)
-		}
-		head := s[:end]
-		cut := -1
-		for _, sep := range []string{"\n\n", "\n", ". ", "! ", "? ", "; ", ", ", " "} {
-			if i := strings.LastIndex(head, sep); i >= len(head)/3 {
-				cut = i + len(sep)
-				break
-			}
-		}
-		if cut <= 0 {
-			cut = end
-		}
-		if chunk := strings.TrimSpace(s[:cut]); chunk != "" {
-			out = append(out, chunk)
-		}
-		s = strings.TrimSpace(s[cut:])
-	}
-	if s != "" {
-		out = append(out, s)
-	}
-	if len(out) == 0 {
-		out = []string{""}
-	}
-	return out
-}
+// splitText cuts s into parts of at most limit UTF-16 units (what Telegram counts).
+func splitText(s string, limit int) []string { return bot.SplitText(s, limit, utf16.RuneLen) }

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/proto/waE2E"
@@ -363,41 +362,5 @@ func (c *Channel) fillPhoto(ctx context.Context, cli Client, in *bot.Inbound, t 
 	return nil
 }
 
-// SplitText cuts s into parts of at most limit characters, preferring a
-// paragraph break, then a line break, then a sentence end, then a space.
-func SplitText(s string, limit int) []string {
-	var out []string
-	s = strings.TrimSpace(s)
-	for utf8.RuneCountInString(s) > limit {
-		end, n := 0, 0
-		for i, r := range s {
-			if n == limit {
-				break
-			}
-			n++
-			end = i + utf8.RuneLen(r)
-		}
-		head := s[:end]
-		cut := -1
-		for _, sep := range []string{"\n\n", "\n", ". ", "! ", "? ", "; ", ", ", " "} {
-			if i := strings.LastIndex(head, sep); i >= len(head)/3 {
-				cut = i + len(sep)
-				break
-			}
-		}
-		if cut <= 0 {
-			cut = end
-		}
-		if chunk := strings.TrimSpace(s[:cut]); chunk != "" {
-			out = append(out, chunk)
-		}
-		s = strings.TrimSpace(s[cut:])
-	}
-	if s != "" {
-		out = append(out, s)
-	}
-	if len(out) == 0 {
-		out = []string{""}
-	}
-	return out
-}
+// SplitText cuts s into parts of at most limit characters.
+func SplitText(s string, limit int) []string { return bot.SplitText(s, limit, bot.RuneSize) }
