@@ -146,3 +146,32 @@ func TestOfficerOfAnotherOPDIsRefusedEverywhere(t *testing.T) {
 		require.True(t, sawAnswer, "the citizen's answer reached the officer")
 	})
 }
+
+// TestQuotedReplyAnswersTheOPD: a citizen who left the answer flow can still
+// answer the OPD's question by replying to (quoting) the question's message.
+func TestQuotedReplyAnswersTheOPD(t *testing.T) {
+	t.Parallel()
+	modeltest.Each(t, func(t *testing.T, db *gorm.DB) {
+		r := newPartyRunner(t, db)
+		h := r.h
+		require.NoError(t, fileComplaint(h, r.chats["warga"]))
+		h.waitDelivered("")
+		const ticket = "OKI-2611-0001"
+		h.send(r.chats["petugas"], bot.Inbound{Kind: bot.KindChoice, ChoiceID: "aksi:minta_info:" + ticket})
+		h.send(r.chats["petugas"], bot.Inbound{Kind: bot.KindText, Text: "Lubangnya sebesar apa?"})
+		h.waitDelivered("")
+		var question models.Message
+		require.NoError(t, db.Where("chat_id = ? AND text LIKE ?", r.chats["warga"], "%memerlukan keterangan tambahan%").Take(&question).Error)
+		require.NotNil(t, question.PlatformID)
+
+		h.send(r.chats["warga"], bot.Inbound{Kind: bot.KindText, Text: "menu"}) // leaves the answer flow
+		h.send(r.chats["warga"], bot.Inbound{Kind: bot.KindText, Text: "Kira-kira satu meter, dalam sejengkal", ReplyTo: *question.PlatformID})
+		h.waitDelivered("")
+		var c models.Complaint
+		require.NoError(t, db.Where("code = ?", ticket).Take(&c).Error)
+		require.Equal(t, complaint.StatusDiproses, c.Status, "the quoted answer reached the complaint")
+		var relayed int64
+		require.NoError(t, db.Model(&models.Message{}).Where("chat_id = ? AND text LIKE ?", r.chats["petugas"], "%Kira-kira satu meter%").Count(&relayed).Error)
+		require.EqualValues(t, 1, relayed, "the officer got the answer")
+	})
+}

@@ -75,6 +75,11 @@ func (h *Handler) HandleInbound(ctx context.Context, in Inbound) error {
 			h.logger().Info("photo refused", slog.String("channel", in.Channel), slog.Any("error", photoErr))
 			return h.queue(ctx, tx, cit, in.Channel, in.ChatID, nil, []Outbound{{Text: h.Locales.T(cit.Lang, key, map[string]any{"batas_mb": h.maxPhoto() >> 20})}})
 		}
+		if in.ReplyTo != "" && in.Kind == KindText {
+			if done, err := h.answerQuoted(ctx, tx, cit, in); done || err != nil {
+				return err
+			}
+		}
 		input := toInput(in, photo)
 		return h.advance(ctx, tx, cit, in.Channel, in.ChatID, input)
 	}, &sql.TxOptions{})
@@ -127,6 +132,55 @@ func (h *Handler) recordInbound(ctx context.Context, tx *gorm.DB, in Inbound, st
 		return nil, true, nil
 	}
 	return cit, false, nil
+}
+
+// answerQuoted attaches a citizen's reply that quotes the bot's question from an
+// OPD (perlu_info) to that complaint, even when the conversation has moved on
+// since; done reports that it did.
+func (h *Handler) answerQuoted(ctx context.Context, tx *gorm.DB, cit *models.Citizen, in Inbound) (bool, error) {
+	var quoted models.Message
+	err := tx.Where("channel = ? AND direction = ? AND platform_id = ? AND citizen_id = ?", in.Channel, models.DirectionOut, in.ReplyTo, cit.ID).
+		Limit(1).Find(&quoted).Error
+	if err != nil || quoted.ID == 0 {
+		return false, err
+	}
+	code := ticketInText(quoted.Text)
+	if code == "" {
+		return false, nil
+	}
+	var c models.Complaint
+	if err := tx.Where("code = ? AND citizen_id = ?", code, cit.ID).Limit(1).Find(&c).Error; err != nil || c.ID == 0 || c.Status != complaint.StatusPerluInfo {
+		return false, err
+	}
+	conv, st, err := h.activeConversation(tx, cit.ID)
+	if err != nil {
+		return false, err
+	}
+	if conv != nil && st.Flow == complaint.FlowJawabInfo && st.Data["kode"] == code && !st.Ended {
+		return false, nil // the answer flow is waiting for exactly this: let it take it
+	}
+	if _, err := h.Complaints.AnswerInfo(ctx, tx, code, cit.ID, in.Text, nil); err != nil {
+		if errors.Is(err, complaint.ErrTransition) {
+			return false, nil
+		}
+		return false, err
+	}
+	h.logger().Debug("quoted answer attached", slog.String("ticket", code))
+	return true, nil
+}
+
+// ticketInText finds a ticket code (PREFIX-YYMM-NNNN) in a text.
+func ticketInText(s string) string {
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool {
+		return !(r == '-' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z')
+	}) {
+		if parts := strings.Split(f, "-"); len(parts) == 3 && len(parts[0]) >= 2 && len(parts[1]) == 4 && len(parts[2]) == 4 {
+			if strings.Trim(parts[1]+parts[2], "0123456789") == "" {
+				return f
+			}
+		}
+	}
+	return ""
 }
 
 // maxLoggedText bounds what the message log keeps of one message; the flow

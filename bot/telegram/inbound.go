@@ -69,6 +69,9 @@ func (c *Channel) handleMessage(ctx context.Context, h bot.InboundHandler, updat
 		return nil
 	}
 	in := c.baseInbound(updateID, m.Chat.ID, m.From)
+	if r := m.ReplyToMessage; r != nil && r.From != nil && r.From.IsBot {
+		in.ReplyTo = fmt.Sprintf("%d:%d", m.Chat.ID, r.MessageID) // the platform id Send recorded
+	}
 	switch {
 	case edited:
 		in.Kind, in.Unsupported = bot.KindUnsupported, "edited"
