@@ -46,7 +46,7 @@ type UserSession struct {
 
 // AuditEntry is one line of the console's audit log: who did what to which object, and when.
 type AuditEntry struct {
-	ID        int64 `gorm:"primaryKey"`
+	ID        int64  `gorm:"primaryKey"`
 	UserID    *int64 // nil for the command line and the system
 	Actor     string // the user's e-mail, or "cli"
 	Action    string

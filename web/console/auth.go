@@ -173,7 +173,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		// Take as long as a real check, so the answer time does not tell which accounts exist.
-		_, _ = CheckPassword(c.dummy, password)
+		_, _ = CheckPassword(c.dummy(), password)
 	}
 	if !ok {
 		if err := c.recordAttempt(ctx, email, ip, false); err != nil {

@@ -244,7 +244,7 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, s *session) {
 func (c *Console) options(ctx context.Context, s *session, l tr, p *listPage) error {
 	db := c.cfg.DB.WithContext(ctx)
 	for _, st := range complaint.Statuses() {
-		p.Statuses = append(p.Statuses, option{st, l.T("status_laporan." + st)})
+		p.Statuses = append(p.Statuses, option{st, l.T("konsol.status." + st)})
 	}
 	if s.User.Role != models.UserPetugas {
 		agencies, err := models.Agencies(ctx, db)
@@ -491,7 +491,7 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, s *session) {
 		c.viewError(w, r, s, code, err)
 		return
 	case errors.As(err, &te):
-		d.Error = d.L.T("konsol.aksi.tidak_bisa", "status", d.L.T("status_laporan."+te.From))
+		d.Error = d.L.T("konsol.aksi.tidak_bisa", "status", d.L.T("konsol.status."+te.From))
 		c.renderDetail(w, r, s, d, http.StatusConflict, map[string]string{action: text})
 	case errors.Is(err, complaint.ErrInvalid), errors.Is(err, models.ErrNotImage), errors.Is(err, models.ErrTooLarge):
 		d.Error = d.L.T("konsol.aksi.isian_tidak_valid", "max", complaint.MaxText)

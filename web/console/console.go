@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -79,7 +80,7 @@ type Console struct {
 	cfg   Config
 	log   *slog.Logger
 	pages map[string]*template.Template
-	dummy string // a hash to check unknown accounts against, so they take as long as known ones
+	dummy func() string // a hash to check unknown accounts against, so they take as long as known ones
 }
 
 // New builds the console; it parses the embedded templates.
@@ -127,9 +128,10 @@ func New(cfg Config) (*Console, error) {
 		}
 		c.pages[name] = t
 	}
-	if c.dummy, err = HashPassword("not-a-real-password-"+GeneratePassword(), cfg.Argon2); err != nil {
-		return nil, err
-	}
+	c.dummy = sync.OnceValue(func() string {
+		h, _ := HashPassword("not-a-real-password-"+GeneratePassword(), c.cfg.Argon2) // long enough: never fails
+		return h
+	})
 	return c, nil
 }
 

@@ -69,6 +69,8 @@ type fixture struct {
 	now     time.Time
 	dataDir string
 	codes   map[string]string // name -> ticket code
+	// transport trusts the test server's certificate when it runs TLS.
+	transport http.RoundTripper
 }
 
 func (f *fixture) clock() time.Time {
@@ -85,7 +87,10 @@ func (f *fixture) advance(d time.Duration) {
 
 var wib = time.FixedZone("WIB", 7*3600)
 
-func setup(t *testing.T, db *gorm.DB) *fixture {
+func setup(t *testing.T, db *gorm.DB) *fixture { return setupWith(t, db, "", false) }
+
+// setupWith builds the fixture with a PUBLIC_URL and, when tls is set, an https test server.
+func setupWith(t *testing.T, db *gorm.DB, publicURL string, tls bool) *fixture {
 	t.Helper()
 	ctx := t.Context()
 	_, err := regency.LoadIfEmpty(ctx, db)
@@ -97,12 +102,18 @@ func setup(t *testing.T, db *gorm.DB) *fixture {
 	f.svc = &complaint.Service{DB: db, Now: f.clock, Prefix: "OKI", Loc: wib, Notifier: f.notes,
 		Log: slog.New(slog.DiscardHandler)}
 	c, err := console.New(console.Config{DB: db, Complaints: f.svc, Locales: cat, DataDir: f.dataDir, Now: f.clock, Loc: wib,
-		Argon2: cheap, Limit: console.Limit{PerAccount: 3, PerIP: 10, Window: 15 * time.Minute}, Log: slog.New(slog.DiscardHandler)})
+		PublicURL: publicURL, Argon2: cheap, Limit: console.Limit{PerAccount: 3, PerIP: 10, Window: 15 * time.Minute}, Log: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	srv := web.New(web.Config{Locales: cat, Logger: slog.New(slog.DiscardHandler)})
 	c.Register(srv)
 	srv.Handle("GET /metrics", console.Metrics(db, f.clock, slog.New(slog.DiscardHandler)))
-	ts := httptest.NewServer(srv.Handler())
+	ts := httptest.NewUnstartedServer(srv.Handler())
+	if tls {
+		ts.StartTLS()
+		f.transport = ts.Client().Transport
+	} else {
+		ts.Start()
+	}
 	t.Cleanup(ts.Close)
 	f.url = ts.URL
 
@@ -157,7 +168,7 @@ type client struct {
 func (f *fixture) client() *client {
 	jar, err := cookiejar.New(nil)
 	require.NoError(f.t, err)
-	return &client{t: f.t, f: f, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+	return &client{t: f.t, f: f, http: &http.Client{Jar: jar, Transport: f.transport, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}}
 }
@@ -246,7 +257,11 @@ func TestSignIn(t *testing.T) {
 	modeltest.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := setup(t, db)
 		anon := f.client()
-		r := anon.get("/konsol/pengaduan")
+		r := anon.get("/konsol/masuk?lang=en")
+		require.Contains(t, r.body, "Sign in to the console")
+		require.Contains(t, anon.get("/konsol/masuk").body, "Sign in to the console", "the language is remembered")
+		require.Contains(t, anon.get("/konsol/masuk?lang=id").body, "Masuk ke konsol")
+		r = anon.get("/konsol/pengaduan")
 		require.Equal(t, http.StatusSeeOther, r.status)
 		require.Equal(t, "/konsol/masuk", r.header.Get("Location"))
 
@@ -443,7 +458,7 @@ func TestReplyAndActions(t *testing.T) {
 		// A finished complaint cannot be rejected.
 		r = pupr.post("/konsol/pengaduan/"+jalan+"/tolak", url.Values{"csrf": {tok}, "teks": {"Duplikat"}})
 		require.Equal(t, http.StatusConflict, r.status)
-		require.Contains(t, r.body, "selesai ditangani dinas")
+		require.Contains(t, r.body, "berstatus selesai, menunggu konfirmasi pelapor")
 
 		// The admin forwards another complaint to DLH, whose officer then sees it.
 		admin := f.login("admin@oki.go.id")
@@ -585,4 +600,38 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// cookie returns the named cookie a response set.
+func cookie(r response, name string) *http.Cookie {
+	for _, ck := range (&http.Response{Header: r.header}).Cookies() {
+		if ck.Name == name {
+			return ck
+		}
+	}
+	return nil
+}
+
+func TestSecureCookies(t *testing.T) {
+	db := modeltest.Open(t, models.DialectSQLite)
+	// An https PUBLIC_URL (TLS ends at a proxy) makes every console cookie Secure.
+	f := setupWith(t, db, "https://pengaduan.okikab.go.id", false)
+	r := f.client().get("/konsol/masuk?lang=id")
+	for _, name := range []string{"konsol_csrf_masuk", "konsol_bahasa"} {
+		ck := cookie(r, name)
+		require.NotNil(t, ck, name)
+		require.True(t, ck.Secure, name)
+		require.True(t, ck.HttpOnly, name)
+	}
+	// So does a TLS request.
+	f = setupWith(t, modeltest.Open(t, models.DialectSQLite), "", true)
+	c := f.client()
+	r = c.tryLogin("admin@oki.go.id", password)
+	require.Equal(t, http.StatusSeeOther, r.status, r.body)
+	ck := cookie(r, "konsol_sesi")
+	require.NotNil(t, ck)
+	require.True(t, ck.Secure)
+	require.True(t, ck.HttpOnly)
+	require.Equal(t, http.SameSiteLaxMode, ck.SameSite)
+	require.Equal(t, http.StatusOK, c.get("/konsol/pengaduan").status)
 }

@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/csv"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -65,14 +66,14 @@ func (c *Console) exportCSV(w http.ResponseWriter, r *http.Request, s *session) 
 	for rows.Next() {
 		var row Row
 		if err := db.ScanRows(rows, &row); err != nil {
-			c.log.ErrorContext(ctx, "console export row", "error", err)
+			c.log.ErrorContext(ctx, "console export row", slog.Any("error", err))
 			return
 		}
 		kec := ""
 		if row.KecamatanName != nil {
 			kec = *row.KecamatanName
 		}
-		rec := []string{row.Code, row.CreatedAt.In(c.cfg.Loc).Format("2006-01-02 15:04"), l.T("status_laporan." + row.Status),
+		rec := []string{row.Code, row.CreatedAt.In(c.cfg.Loc).Format("2006-01-02 15:04"), l.T("konsol.status." + row.Status),
 			row.CategoryName, row.AgencyCode, kec, row.Address, coord(row.Lat), coord(row.Lng), row.Description,
 			row.ResolveBy.In(c.cfg.Loc).Format("2006-01-02"),
 			yn(overdue(row.Status, row.RespondBy, row.ResolveBy, row.FirstResponseAt, now)), yn(row.Confidential)}
@@ -86,7 +87,7 @@ func (c *Console) exportCSV(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	cw.Flush()
 	if err := rows.Err(); err != nil {
-		c.log.ErrorContext(ctx, "console export", "error", err)
+		c.log.ErrorContext(ctx, "console export", slog.Any("error", err))
 	}
 }
 
