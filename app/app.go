@@ -49,6 +49,8 @@ type Options struct {
 	// NoWorkers builds an app that queues jobs but runs none (a process that is about to crash).
 	NoWorkers bool
 	Now       func() time.Time
+	// Parallel is how many chats are handled at once (default 8 on PostgreSQL, 2 on SQLite).
+	Parallel int
 	// PollInterval is how often River looks for new jobs (default 100ms).
 	PollInterval time.Duration
 }
@@ -140,6 +142,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	parallel := 8
 	if models.Dialect(db) == "sqlite" {
 		parallel = 2
+	}
+	if opt.Parallel > 0 {
+		parallel = opt.Parallel
 	}
 	a.Dispatcher = bot.NewDispatcher(a.Handler, a.Handler, parallel, log)
 

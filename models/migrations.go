@@ -29,7 +29,17 @@ var migrations = []migration{
 	{ID: "0001_initial", Up: sqlSteps(schema0001)},
 	{ID: "0002_officers_deadlines", Up: sqlSteps(schema0002)},
 	{ID: "0003_console", Up: sqlSteps(schema0003)},
+	{ID: "0004_message_chat_indexes", Up: sqlSteps(schema0004)},
 }
+
+// schema0004 indexes the message log by chat: the delivery worker reads one chat's
+// queued messages in order (a partial index holds only the queue), and the web
+// chat reads one chat's history after an id. Without them each delivery scanned
+// every queued message of every chat.
+const schema0004 = `
+CREATE INDEX idx_messages_chat ON messages (channel, chat_id, id);
+CREATE INDEX idx_messages_chat_queued ON messages (channel, chat_id, id) WHERE status = 'queued'
+`
 
 // MigrationIDs lists the ids of all known migrations, in order.
 func MigrationIDs() []string {

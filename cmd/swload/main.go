@@ -34,6 +34,7 @@ func main() {
 	dbURL := flag.String("db", "sqlite:swload.db", "database: sqlite:PATH or postgres://... (a fresh schema is made for postgres)")
 	citizens := flag.Int("citizens", 10000, "simulated citizens, each filing one complaint (8 messages)")
 	clients := flag.Int("clients", 8, "citizens talking at the same time")
+	parallel := flag.Int("parallel", 0, "chats the dispatcher handles at once (0: the bot's default)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	deliver := flag.Bool("deliver", true, "run the delivery workers during the run (false: measure the inbound path alone; replies stay queued)")
 	pgbench := flag.Bool("pgbench", false, "also run pgbench (1 INSERT + 1 UPDATE per transaction, 8 clients) on the same database for comparison")
@@ -44,14 +45,14 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	if err := run(*dbURL, *citizens, *clients, *pgbench, *deliver); err != nil {
+	if err := run(*dbURL, *citizens, *clients, *parallel, *pgbench, *deliver); err != nil {
 		fmt.Fprintln(os.Stderr, "swload:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(dbURL string, citizens, clients int, withPgbench, deliver bool) error {
+func run(dbURL string, citizens, clients, parallel int, withPgbench, deliver bool) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	url, cleanup, err := freshDatabase(ctx, dbURL)
@@ -77,7 +78,7 @@ func run(dbURL string, citizens, clients int, withPgbench, deliver bool) error {
 		return err
 	}
 	cfg := app.Config{DatabaseURL: url, HTTPAddr: "127.0.0.1:0", DataDir: os.TempDir(), TZ: "Asia/Jakarta", MaxPhotoSize: 10 << 20}
-	a, err := app.New(ctx, cfg, log, app.Options{DB: db, NoWorkers: !deliver})
+	a, err := app.New(ctx, cfg, log, app.Options{DB: db, NoWorkers: !deliver, Parallel: parallel})
 	if err != nil {
 		return err
 	}
