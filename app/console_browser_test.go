@@ -49,7 +49,16 @@ func browse(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp
 	t.Helper()
 	wctx, cancel := context.WithTimeout(ctx, webtest.DefaultWait)
 	defer cancel()
-	require.NoError(t, chromedp.Do(wctx, steps...))
+	for _, step := range steps {
+		err := chromedp.Do(wctx, step)
+		// A form post replaces the page: a node found in the old document is gone by the
+		// time it is used. Nothing happened to it, so the step is tried again on the new page.
+		for try := 0; err != nil && strings.Contains(err.Error(), "Could not find node") && try < 5; try++ {
+			time.Sleep(200 * time.Millisecond)
+			err = chromedp.Do(wctx, step)
+		}
+		require.NoError(t, err)
+	}
 }
 
 // consoleLogin signs in on the console's form.

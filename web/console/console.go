@@ -142,8 +142,8 @@ type Handler interface {
 
 // Register mounts the console's routes on mux.
 func (c *Console) Register(mux Handler) {
-	mux.Handle("GET "+Prefix+"/{$}", c.page(anyRole, func(w http.ResponseWriter, r *http.Request, _ *session) {
-		http.Redirect(w, r, Prefix+"/pengaduan", http.StatusSeeOther)
+	mux.Handle("GET "+Prefix+"/{$}", c.page(anyRole, func(w http.ResponseWriter, r *http.Request, s *session) {
+		http.Redirect(w, r, homePath(s), http.StatusSeeOther)
 	}))
 	mux.Handle("GET "+Prefix, http.RedirectHandler(Prefix+"/", http.StatusMovedPermanently))
 	mux.Handle("GET "+Prefix+"/masuk", http.HandlerFunc(c.loginForm))
@@ -155,7 +155,11 @@ func (c *Console) Register(mux Handler) {
 	mux.Handle("POST "+Prefix+"/pengaduan/{kode}/{aksi}", c.page(actors, c.act))
 	mux.Handle("GET "+Prefix+"/pengaduan/{kode}/foto/{id}", c.page(anyRole, c.photo))
 	mux.Handle("GET "+Prefix+"/audit", c.page(adminOnly, c.auditPage))
+	c.registerXLSX(mux)
+	c.registerMasterData(mux)
+	c.registerFlows(mux)
 	mux.Handle("GET "+Prefix+"/static/{file}", staticHandler())
+	c.registerDashboard(mux)
 }
 
 // Role sets for page.
