@@ -179,10 +179,12 @@ func (c *Console) flowChecker(r *http.Request, extra string) (flows.Checker, err
 	return chk, nil
 }
 
-func (c *Console) flowSubmit(w http.ResponseWriter, r *http.Request, s *session) {
-	ctx := r.Context()
-	id := r.PathValue("id")
-	cur, err := models.LatestFlowRevision(ctx, c.cfg.DB, id)
+// draftPage loads the flow named in the URL and builds the editor page for the
+// posted draft (checked); ok is false when it already answered (unknown flow,
+// draft too large, failure).
+func (c *Console) draftPage(w http.ResponseWriter, r *http.Request, s *session) (id, draft string, p *flowPage, d *layoutData, ok bool) {
+	id = r.PathValue("id")
+	cur, err := models.LatestFlowRevision(r.Context(), c.cfg.DB, id)
 	if errors.Is(err, models.ErrNotFound) {
 		c.fail(w, r, s, http.StatusNotFound, "editor_alur.tidak_ada", nil)
 		return
@@ -191,17 +193,24 @@ func (c *Console) flowSubmit(w http.ResponseWriter, r *http.Request, s *session)
 		c.internal(w, r, s, err)
 		return
 	}
-	draft := strings.ReplaceAll(r.PostFormValue("sumber"), "\r\n", "\n")
+	draft = strings.ReplaceAll(r.PostFormValue("sumber"), "\r\n", "\n")
 	if len(draft) > maxFlowSource {
 		c.fail(w, r, s, http.StatusRequestEntityTooLarge, "editor_alur.terlalu_besar", nil)
 		return
 	}
-	p, err := c.flowPageFor(r, id, cur, draft, true)
-	if err != nil {
+	if p, err = c.flowPageFor(r, id, cur, draft, true); err != nil {
 		c.internal(w, r, s, err)
 		return
 	}
-	d := c.data(w, r, s, "editor_alur.judul_edit", p)
+	return id, draft, p, c.data(w, r, s, "editor_alur.judul_edit", p), true
+}
+
+func (c *Console) flowSubmit(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx := r.Context()
+	id, draft, p, d, ok := c.draftPage(w, r, s)
+	if !ok {
+		return
+	}
 	if r.PostFormValue("aksi") != "terbitkan" {
 		c.render(w, r, http.StatusOK, "alur_edit", d)
 		return

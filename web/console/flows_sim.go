@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -193,27 +192,10 @@ func (e *simEnv) Call(_ context.Context, action string, params map[string]string
 // flowSimulate runs one step of the simulator on the posted draft and shows the editor page with it.
 func (c *Console) flowSimulate(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
-	id := r.PathValue("id")
-	cur, err := models.LatestFlowRevision(ctx, c.cfg.DB, id)
-	if errors.Is(err, models.ErrNotFound) {
-		c.fail(w, r, s, http.StatusNotFound, "editor_alur.tidak_ada", nil)
+	id, draft, p, d, ok := c.draftPage(w, r, s)
+	if !ok {
 		return
 	}
-	if err != nil {
-		c.internal(w, r, s, err)
-		return
-	}
-	draft := strings.ReplaceAll(r.PostFormValue("sumber"), "\r\n", "\n")
-	if len(draft) > maxFlowSource {
-		c.fail(w, r, s, http.StatusRequestEntityTooLarge, "editor_alur.terlalu_besar", nil)
-		return
-	}
-	p, err := c.flowPageFor(r, id, cur, draft, true)
-	if err != nil {
-		c.internal(w, r, s, err)
-		return
-	}
-	d := c.data(w, r, s, "editor_alur.judul_edit", p)
 	st := openSim(s, r.PostFormValue("sim"))
 	aksi := r.PostFormValue("sim_aksi")
 	if st == nil || aksi == "mulai" {
