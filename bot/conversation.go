@@ -187,11 +187,8 @@ func ticketInText(s string) string {
 // engine already refuses answers far shorter than this.
 const maxLoggedText = 64 << 10
 
-// cleanText makes platform text safe for every database: valid UTF-8, no NUL bytes.
-func cleanText(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.ReplaceAll(s, "\x00", "")
-}
+// cleanText makes platform text safe for every database (see CleanText).
+func cleanText(s string) string { return CleanText(s, 0) }
 
 func inboundText(in Inbound) string {
 	if len(in.Text) > maxLoggedText {

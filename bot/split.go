@@ -56,3 +56,23 @@ func SplitText(s string, limit int, size func(rune) int) []string {
 
 // RuneSize counts every rune as one character.
 func RuneSize(rune) int { return 1 }
+
+// CleanText makes platform text safe for every database: valid UTF-8 and no NUL
+// bytes (PostgreSQL refuses them); with maxRunes > 0 it also keeps at most that
+// many runes. Adapters bound what they accept; the handler cleans whatever arrives.
+func CleanText(s string, maxRunes int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	s = strings.ReplaceAll(s, "\x00", "")
+	if maxRunes > 0 && utf8.RuneCountInString(s) > maxRunes {
+		n := 0
+		for i := range s {
+			if n == maxRunes {
+				return s[:i]
+			}
+			n++
+		}
+	}
+	return s
+}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -306,25 +305,8 @@ func (c *Channel) commandText(text string) string {
 	return text
 }
 
-// cleanText makes text safe to store: valid UTF-8, no NUL bytes (PostgreSQL
-// refuses them), and bounded in length.
-func cleanText(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	s = strings.ReplaceAll(s, "\x00", "")
-	if utf8.RuneCountInString(s) > maxInboundRunes {
-		n := 0
-		for i := range s {
-			if n == maxInboundRunes {
-				s = s[:i]
-				break
-			}
-			n++
-		}
-	}
-	return s
-}
+// cleanText is bot.CleanText bounded to what one message may carry.
+func cleanText(s string) string { return bot.CleanText(s, maxInboundRunes) }
 
 // buttonLabel finds the label of the inline button carrying data.
 func buttonLabel(kb *tgbotapi.InlineKeyboardMarkup, data string) string {

@@ -3,7 +3,6 @@ package whatsapp
 import (
 	"regexp"
 	"strings"
-	"unicode/utf8"
 
 	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/types"
@@ -110,21 +109,5 @@ func commandText(s string) string {
 	return s
 }
 
-// cleanText makes text safe to store: valid UTF-8, no NUL bytes, bounded length.
-func cleanText(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	s = strings.ReplaceAll(s, "\x00", "")
-	if utf8.RuneCountInString(s) > maxInboundRunes {
-		n := 0
-		for i := range s {
-			if n == maxInboundRunes {
-				s = s[:i]
-				break
-			}
-			n++
-		}
-	}
-	return s
-}
+// cleanText is bot.CleanText bounded to what one message may carry.
+func cleanText(s string) string { return bot.CleanText(s, maxInboundRunes) }
