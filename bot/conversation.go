@@ -61,7 +61,7 @@ func (h *Handler) HandleInbound(ctx context.Context, in Inbound) error {
 		photo, photoErr = models.SaveAttachment(ctx, h.DB, h.DataDir, in.Photo, in.PhotoMIME, h.maxPhoto())
 	}
 	return h.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		cit, dup, err := h.recordInbound(ctx, tx, in, models.MessageReceived, photo)
+		cit, who, dup, err := h.recordInbound(ctx, tx, in, models.MessageReceived, photo)
 		if err != nil || dup {
 			return err
 		}
@@ -81,7 +81,7 @@ func (h *Handler) HandleInbound(ctx context.Context, in Inbound) error {
 			}
 		}
 		input := toInput(in, photo)
-		return h.advance(ctx, tx, cit, in.Channel, in.ChatID, input)
+		return h.advance(ctx, tx, cit, who, in.Channel, in.ChatID, input)
 	}, &sql.TxOptions{})
 }
 
@@ -89,7 +89,7 @@ func (h *Handler) HandleInbound(ctx context.Context, in Inbound) error {
 // platform's redelivery is dropped as a duplicate instead of panicking again.
 func (h *Handler) HandlePanic(ctx context.Context, in Inbound, _ any) error {
 	return h.DB.WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
-		cit, dup, err := h.recordInbound(ctx, tx, in, models.MessageFailed, nil)
+		cit, _, dup, err := h.recordInbound(ctx, tx, in, models.MessageFailed, nil)
 		if err != nil || dup {
 			return err
 		}
@@ -99,18 +99,14 @@ func (h *Handler) HandlePanic(ctx context.Context, in Inbound, _ any) error {
 
 // recordInbound finds or creates the citizen and logs the message; dup reports
 // a message id already seen on this channel.
-func (h *Handler) recordInbound(ctx context.Context, tx *gorm.DB, in Inbound, status string, photo *models.Attachment) (*models.Citizen, bool, error) {
-	cit, err := h.citizen(ctx, tx, in)
-	if err != nil {
-		return nil, false, err
-	}
+func (h *Handler) recordInbound(ctx context.Context, tx *gorm.DB, in Inbound, status string, photo *models.Attachment) (*models.Citizen, *sender, bool, error) {
 	var platformID *string
 	if in.MessageID != "" {
 		id := in.MessageID
 		platformID = &id
 	}
 	msg := models.Message{
-		CitizenID: cit.ID, Direction: models.DirectionIn, Channel: in.Channel, ChatID: in.ChatID, PlatformID: platformID,
+		Direction: models.DirectionIn, Channel: in.Channel, ChatID: in.ChatID, PlatformID: platformID,
 		Kind: string(in.Kind), Text: inboundText(in), Status: status, CreatedAt: in.ReceivedAt.UTC(),
 	}
 	switch {
@@ -121,17 +117,35 @@ func (h *Handler) recordInbound(ctx context.Context, tx *gorm.DB, in Inbound, st
 		p, _ := json.Marshal(map[string]int64{"attachment_id": photo.ID})
 		msg.Payload = string(p)
 	}
+	if models.Dialect(tx) == models.DialectPostgres {
+		// One round trip finds a known citizen and records the message.
+		cit, who, inserted, err := h.citizenRecording(tx, in, &msg)
+		switch {
+		case err != nil:
+			return nil, nil, false, err
+		case cit != nil && !inserted:
+			h.logger().Debug("duplicate inbound dropped", slog.String("channel", in.Channel), slog.String("message_id", in.MessageID))
+			return nil, nil, true, nil
+		case cit != nil:
+			return cit, who, false, nil
+		}
+	}
+	cit, who, err := h.citizen(ctx, tx, in)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	msg.CitizenID = cit.ID
 	// The unique (channel, direction, platform_id) index is the dedupe: a message
 	// already recorded inserts nothing and is dropped.
 	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&msg)
 	if res.Error != nil {
-		return nil, false, fmt.Errorf("record inbound: %w", res.Error)
+		return nil, nil, false, fmt.Errorf("record inbound: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
 		h.logger().Debug("duplicate inbound dropped", slog.String("channel", in.Channel), slog.String("message_id", in.MessageID))
-		return nil, true, nil
+		return nil, nil, true, nil
 	}
-	return cit, false, nil
+	return cit, who, false, nil
 }
 
 // answerQuoted attaches a citizen's reply that quotes the bot's question from an
@@ -207,25 +221,113 @@ func inboundText(in Inbound) string {
 	return in.Text
 }
 
-func (h *Handler) citizen(ctx context.Context, tx *gorm.DB, in Inbound) (*models.Citizen, error) {
-	var c models.Citizen
-	err := tx.Joins("JOIN identities ON identities.citizen_id = citizens.id").
-		Where("identities.channel = ? AND identities.address = ?", in.Channel, in.ChatID).Take(&c).Error
-	if err == nil {
-		return &c, nil
+// sender is what the first query of a message learned about the person besides
+// the citizen row: whether they are an active officer and their active conversation.
+type sender struct {
+	officer bool
+	conv    *models.Conversation // nil: no active conversation
+}
+
+// senderRow is one row of the citizen query: the citizen, their active officer
+// row's id and their active conversation, each of the last two possibly absent.
+type senderRow struct {
+	ID            int64
+	Name          string
+	Lang          string
+	Unreachable   bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	OfficerID     *int64
+	ConvID        *int64
+	ConvFlowID    *string
+	ConvRevision  *int64
+	ConvNode      *string
+	ConvData      *string
+	ConvWaitSeq   *int64
+	ConvExpiresAt *time.Time
+	ConvCreatedAt *time.Time
+	ConvUpdatedAt *time.Time
+	Inserted      int64 // senderRecordingPG only
+}
+
+// senderSelect finds the citizen behind a chat with their officer row and active
+// conversation in one round trip (each citizen has at most one of either).
+const senderSelect = `SELECT c.id, c.name, c.lang, c.unreachable, c.created_at, c.updated_at,
+	o.id AS officer_id,
+	cv.id AS conv_id, cv.flow_id AS conv_flow_id, cv.revision AS conv_revision, cv.node AS conv_node, cv.data AS conv_data,
+	cv.wait_seq AS conv_wait_seq, cv.expires_at AS conv_expires_at, cv.created_at AS conv_created_at, cv.updated_at AS conv_updated_at
+FROM identities i
+JOIN citizens c ON c.id = i.citizen_id
+LEFT JOIN officers o ON o.citizen_id = c.id AND o.active = ?
+LEFT JOIN conversations cv ON cv.citizen_id = c.id AND cv.status = ?
+WHERE i.channel = ? AND i.address = ?
+LIMIT 1`
+
+// senderRecordingPG is senderSelect that also records the inbound message for
+// the citizen it finds (PostgreSQL: a data-modifying WITH). inserted is 0 when
+// the unique (channel, direction, platform_id) index already holds the message.
+const senderRecordingPG = `WITH s AS (` + senderSelect + `),
+ins AS (
+	INSERT INTO messages (citizen_id, direction, channel, chat_id, platform_id, kind, text, payload, status, error, created_at)
+	SELECT s.id, ?, ?, ?, ?, ?, ?, ?, ?, '', CAST(? AS timestamptz) FROM s
+	ON CONFLICT DO NOTHING
+	RETURNING id
+)
+SELECT s.*, (SELECT count(*) FROM ins) AS inserted FROM s`
+
+// citizenRecording runs senderRecordingPG for msg; cit is nil when the chat has no citizen yet.
+func (h *Handler) citizenRecording(tx *gorm.DB, in Inbound, msg *models.Message) (cit *models.Citizen, who *sender, inserted bool, err error) {
+	var rows []senderRow
+	err = tx.Raw(senderRecordingPG, true, models.ConversationActive, in.Channel, in.ChatID,
+		msg.Direction, msg.Channel, msg.ChatID, msg.PlatformID, msg.Kind, msg.Text, msg.Payload, msg.Status, msg.CreatedAt).Scan(&rows).Error
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("load citizen and record inbound: %w", err)
 	}
-	if !errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, fmt.Errorf("load citizen: %w", err)
+	if len(rows) == 0 {
+		return nil, nil, false, nil
 	}
-	c = models.Citizen{Name: in.Name, Lang: langOf(in.Lang)}
+	cit, who = rows[0].parts()
+	return cit, who, rows[0].Inserted > 0, nil
+}
+
+// parts splits a row into the citizen and what else was learned about them.
+func (r senderRow) parts() (*models.Citizen, *sender) {
+	c := &models.Citizen{ID: r.ID, Name: r.Name, Lang: r.Lang, Unreachable: r.Unreachable, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	who := &sender{officer: r.OfficerID != nil}
+	if r.ConvID != nil {
+		who.conv = &models.Conversation{ID: *r.ConvID, CitizenID: r.ID, FlowID: deref(r.ConvFlowID), Revision: deref(r.ConvRevision),
+			Node: deref(r.ConvNode), Data: deref(r.ConvData), Status: models.ConversationActive, WaitSeq: deref(r.ConvWaitSeq),
+			ExpiresAt: r.ConvExpiresAt, CreatedAt: deref(r.ConvCreatedAt), UpdatedAt: deref(r.ConvUpdatedAt)}
+	}
+	return c, who
+}
+
+func (h *Handler) citizen(ctx context.Context, tx *gorm.DB, in Inbound) (*models.Citizen, *sender, error) {
+	var rows []senderRow
+	if err := tx.Raw(senderSelect, true, models.ConversationActive, in.Channel, in.ChatID).Scan(&rows).Error; err != nil {
+		return nil, nil, fmt.Errorf("load citizen: %w", err)
+	}
+	if len(rows) == 1 {
+		c, who := rows[0].parts()
+		return c, who, nil
+	}
+	c := models.Citizen{Name: in.Name, Lang: langOf(in.Lang)}
 	if err := tx.Create(&c).Error; err != nil {
-		return nil, fmt.Errorf("create citizen: %w", err)
+		return nil, nil, fmt.Errorf("create citizen: %w", err)
 	}
 	ident := models.Identity{CitizenID: c.ID, Channel: in.Channel, Address: in.ChatID}
 	if err := tx.Create(&ident).Error; err != nil {
-		return nil, fmt.Errorf("create identity: %w", err)
+		return nil, nil, fmt.Errorf("create identity: %w", err)
 	}
-	return &c, nil
+	return &c, &sender{}, nil
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 func langOf(l string) string {
@@ -250,18 +352,22 @@ func toInput(in Inbound, photo *models.Attachment) flows.Input {
 }
 
 // advance runs one input through the citizen's conversation and applies the effects.
-func (h *Handler) advance(ctx context.Context, tx *gorm.DB, cit *models.Citizen, channel, chatID string, input flows.Input) error {
+func (h *Handler) advance(ctx context.Context, tx *gorm.DB, cit *models.Citizen, who *sender, channel, chatID string, input flows.Input) error {
 	if code, ok := registrationCode(input); ok {
 		return h.register(ctx, tx, cit, channel, chatID, code)
 	}
-	off, err := models.OfficerByCitizen(ctx, tx, cit.ID)
-	switch {
-	case err == nil:
+	if who.officer {
+		off, err := models.OfficerByCitizen(ctx, tx, cit.ID)
+		if err != nil {
+			return err
+		}
 		return h.officerInput(ctx, tx, cit, off, channel, chatID, input)
-	case !errors.Is(err, models.ErrNotFound):
+	}
+	st, err := conversationState(who.conv)
+	if err != nil {
 		return err
 	}
-	return h.step(ctx, tx, cit, nil, channel, chatID, input, "", nil)
+	return h.stepConv(ctx, tx, cit, nil, channel, chatID, input, "", nil, who.conv, st)
 }
 
 // step runs one input through the person's conversation, or starts flowID
@@ -271,8 +377,15 @@ func (h *Handler) step(ctx context.Context, tx *gorm.DB, cit *models.Citizen, of
 	if err != nil {
 		return err
 	}
+	return h.stepConv(ctx, tx, cit, off, channel, chatID, input, flowID, prefix, conv, st)
+}
+
+// stepConv is step with the active conversation (nil: none) and its state already loaded.
+func (h *Handler) stepConv(ctx context.Context, tx *gorm.DB, cit *models.Citizen, off *models.Officer, channel, chatID string, input flows.Input, flowID string, prefix []Outbound,
+	conv *models.Conversation, st flows.State) error {
 	st.Lang = cit.Lang
 	var f *flows.Flow
+	var err error
 	switch {
 	case flowID != "":
 		if f, err = h.flowAt(tx, flowID, 0); err != nil {
@@ -300,13 +413,22 @@ func (h *Handler) activeConversation(tx *gorm.DB, citizenID int64) (*models.Conv
 	if err != nil {
 		return nil, flows.State{}, fmt.Errorf("load conversation: %w", err)
 	}
-	var st flows.State
-	if conv.Data != "" {
-		if err := json.Unmarshal([]byte(conv.Data), &st); err != nil {
-			return nil, flows.State{}, fmt.Errorf("decode conversation %d: %w", conv.ID, err)
-		}
+	st, err := conversationState(&conv)
+	if err != nil {
+		return nil, flows.State{}, err
 	}
 	return &conv, st, nil
+}
+
+// conversationState decodes the engine's state kept in conv (nil: a fresh state).
+func conversationState(conv *models.Conversation) (flows.State, error) {
+	var st flows.State
+	if conv != nil && conv.Data != "" {
+		if err := json.Unmarshal([]byte(conv.Data), &st); err != nil {
+			return flows.State{}, fmt.Errorf("decode conversation %d: %w", conv.ID, err)
+		}
+	}
+	return st, nil
 }
 
 // apply persists the new state and queues messages and timers.
@@ -338,8 +460,13 @@ func (h *Handler) apply(ctx context.Context, tx *gorm.DB, cit *models.Citizen, c
 			conv.ExpiresAt = &exp
 		}
 	}
-	if err := tx.Save(conv).Error; err != nil {
-		return fmt.Errorf("save conversation: %w", err)
+	outs := append(prefix, Render(h.Locales, cit.Lang, effects)...)
+	// On PostgreSQL a conversation that exists is saved with the replies in one statement.
+	together := conv.ID != 0 && len(outs) > 0 && models.Dialect(tx) == models.DialectPostgres
+	if !together {
+		if err := tx.Save(conv).Error; err != nil {
+			return fmt.Errorf("save conversation: %w", err)
+		}
 	}
 	if wait != nil && !st.Ended {
 		// Only the next timer is scheduled: a reminder's own step waits again with
@@ -357,8 +484,36 @@ func (h *Handler) apply(ctx context.Context, tx *gorm.DB, cit *models.Citizen, c
 	for i := range timers {
 		timers[i].InsertOpts.ScheduledAt = time.Now().Add(timers[i].InsertOpts.ScheduledAt.Sub(now))
 	}
-	outs := append(prefix, Render(h.Locales, cit.Lang, effects)...)
+	if together {
+		return saveAndQueuePG(ctx, tx, h.Jobs, conv, now, channel, chatID, outs, timers)
+	}
 	return QueueOutbound(ctx, tx, h.Jobs, cit.ID, &conv.ID, channel, chatID, outs, now, timers...)
+}
+
+// saveAndQueuePG updates conv and records outs as queued messages in one
+// statement (PostgreSQL: a data-modifying WITH), then inserts the delivery job
+// and timers: two round trips where gorm would take three.
+func saveAndQueuePG(ctx context.Context, tx *gorm.DB, jobs JobInserter, conv *models.Conversation, now time.Time, channel, chatID string, outs []Outbound, more []river.InsertManyParams) error {
+	rows, err := outboundRows(conv.CitizenID, &conv.ID, channel, chatID, outs, now)
+	if err != nil {
+		return err
+	}
+	conv.UpdatedAt = now
+	var q strings.Builder
+	q.WriteString(`WITH c AS (UPDATE conversations SET flow_id = ?, revision = ?, node = ?, data = ?, status = ?, wait_seq = ?, expires_at = ?, updated_at = ? WHERE id = ?)
+INSERT INTO messages (citizen_id, conversation_id, direction, channel, chat_id, kind, text, payload, status, error, created_at) VALUES `)
+	args := []any{conv.FlowID, conv.Revision, conv.Node, conv.Data, conv.Status, conv.WaitSeq, conv.ExpiresAt, conv.UpdatedAt, conv.ID}
+	for i, m := range rows {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?)")
+		args = append(args, m.CitizenID, m.ConversationID, m.Direction, m.Channel, m.ChatID, m.Kind, m.Text, m.Payload, m.Status, m.CreatedAt)
+	}
+	if err := tx.Exec(q.String(), args...).Error; err != nil {
+		return fmt.Errorf("save conversation and queue outbound: %w", err)
+	}
+	return insertJobs(ctx, tx, jobs, append(more, river.InsertManyParams{Args: DeliverArgs{Channel: channel, ChatID: chatID}}))
 }
 
 // queue writes outbound messages and one delivery job in tx.
@@ -375,21 +530,35 @@ func (h *Handler) queue(ctx context.Context, tx *gorm.DB, cit *models.Citizen, c
 func QueueOutbound(ctx context.Context, tx *gorm.DB, jobs JobInserter, citizenID int64, convID *int64, channel, chatID string, outs []Outbound, now time.Time, more ...river.InsertManyParams) error {
 	params := more
 	if len(outs) > 0 {
-		rows := make([]models.Message, 0, len(outs))
-		for _, o := range outs {
-			o.Channel, o.ChatID = channel, chatID
-			payload, err := json.Marshal(o)
-			if err != nil {
-				return fmt.Errorf("encode outbound: %w", err)
-			}
-			rows = append(rows, models.Message{CitizenID: citizenID, ConversationID: convID, Direction: models.DirectionOut, Channel: channel, ChatID: chatID,
-				Kind: outboundKind(o), Text: o.Text, Payload: string(payload), Status: models.MessageQueued, CreatedAt: now.UTC()})
+		rows, err := outboundRows(citizenID, convID, channel, chatID, outs, now)
+		if err != nil {
+			return err
 		}
 		if err := tx.Create(&rows).Error; err != nil {
 			return fmt.Errorf("queue outbound: %w", err)
 		}
 		params = append(params, river.InsertManyParams{Args: DeliverArgs{Channel: channel, ChatID: chatID}})
 	}
+	return insertJobs(ctx, tx, jobs, params)
+}
+
+// outboundRows are outs as queued message rows to one chat.
+func outboundRows(citizenID int64, convID *int64, channel, chatID string, outs []Outbound, now time.Time) ([]models.Message, error) {
+	rows := make([]models.Message, 0, len(outs))
+	for _, o := range outs {
+		o.Channel, o.ChatID = channel, chatID
+		payload, err := json.Marshal(o)
+		if err != nil {
+			return nil, fmt.Errorf("encode outbound: %w", err)
+		}
+		rows = append(rows, models.Message{CitizenID: citizenID, ConversationID: convID, Direction: models.DirectionOut, Channel: channel, ChatID: chatID,
+			Kind: outboundKind(o), Text: o.Text, Payload: string(payload), Status: models.MessageQueued, CreatedAt: now.UTC()})
+	}
+	return rows, nil
+}
+
+// insertJobs inserts River jobs in tx.
+func insertJobs(ctx context.Context, tx *gorm.DB, jobs JobInserter, params []river.InsertManyParams) error {
 	if len(params) == 0 {
 		return nil
 	}
@@ -420,17 +589,26 @@ func sqlTx(tx *gorm.DB) *sql.Tx {
 	return t
 }
 
+// flowAt returns revision rev of flow id, or its latest revision when rev is 0.
+// Revisions never change once published, so each is parsed once per process;
+// the latest one is looked up by number every time, so a publish is seen at once.
 func (h *Handler) flowAt(tx *gorm.DB, id string, rev int64) (*flows.Flow, error) {
+	if rev <= 0 {
+		var latest []int64
+		if err := tx.Model(&models.FlowRevision{}).Where("flow_id = ?", id).Order("revision DESC").Limit(1).Pluck("revision", &latest).Error; err != nil {
+			return nil, fmt.Errorf("load flow %s: %w", id, err)
+		}
+		if len(latest) == 0 {
+			return nil, fmt.Errorf("load flow %s: %w", id, gorm.ErrRecordNotFound)
+		}
+		rev = latest[0]
+	}
 	key := id + "@" + strconv.FormatInt(rev, 10)
 	if f, ok := h.flowCache.Load(key); ok {
 		return f.(*flows.Flow), nil
 	}
 	var fr models.FlowRevision
-	q := tx.Where("flow_id = ?", id)
-	if rev > 0 {
-		q = q.Where("revision = ?", rev)
-	}
-	if err := q.Order("revision DESC").First(&fr).Error; err != nil {
+	if err := tx.Where("flow_id = ? AND revision = ?", id, rev).First(&fr).Error; err != nil {
 		return nil, fmt.Errorf("load flow %s revision %d: %w", id, rev, err)
 	}
 	f, err := flows.Parse([]byte(fr.Source))
@@ -438,7 +616,7 @@ func (h *Handler) flowAt(tx *gorm.DB, id string, rev int64) (*flows.Flow, error)
 		return nil, fmt.Errorf("parse flow %s revision %d: %w", id, fr.Revision, err)
 	}
 	f.Revision = fr.Revision
-	h.flowCache.Store(id+"@"+strconv.FormatInt(fr.Revision, 10), f)
+	h.flowCache.Store(key, f)
 	return f, nil
 }
 

@@ -78,6 +78,13 @@ func (w *FlowTimerWorker) Work(ctx context.Context, job *river.Job[FlowTimerArgs
 		if job.Args.Event == TimerExpire {
 			kind = flows.InputExpire
 		}
-		return h.advance(ctx, tx, &cit, ident.Channel, ident.Address, flows.Input{Kind: kind})
+		who := &sender{conv: &conv}
+		switch _, err := models.OfficerByCitizen(ctx, tx, cit.ID); {
+		case err == nil:
+			who.officer = true
+		case !errors.Is(err, models.ErrNotFound):
+			return err
+		}
+		return h.advance(ctx, tx, &cit, who, ident.Channel, ident.Address, flows.Input{Kind: kind})
 	}, &sql.TxOptions{})
 }

@@ -104,6 +104,7 @@ func run(dbURL string, citizens, clients, parallel int, withPgbench, deliver boo
 	var mu sync.Mutex
 	lat := make([]time.Duration, 0, citizens*len(steps))
 	var failures atomic.Int64
+	cpu0 := readCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range clients {
@@ -132,6 +133,7 @@ func run(dbURL string, citizens, clients, parallel int, withPgbench, deliver boo
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := readCPU().sub(cpu0)
 	var deliveredIn time.Duration
 	if deliver {
 		deliveredIn = waitDelivered(ctx, db)
@@ -149,6 +151,10 @@ func run(dbURL string, citizens, clients, parallel int, withPgbench, deliver boo
 		fmt.Printf("replies delivered %s after the last message\n", deliveredIn.Round(time.Millisecond))
 	} else {
 		fmt.Println("delivery workers off: replies committed and queued, not sent")
+	}
+	if n := float64(len(lat)); n > 0 && cpu.ok {
+		fmt.Printf("CPU per message: this process %.2f ms, postgres processes %.2f ms (all of them, from /proc)\n",
+			cpu.self.Seconds()*1000/n, cpu.postgres.Seconds()*1000/n)
 	}
 	fmt.Printf("peak RSS: %s\n", peakRSS())
 	if complaints != int64(citizens) || failures.Load() > 0 {
@@ -235,6 +241,55 @@ INSERT INTO swload_pgb_c SELECT g, 0 FROM generate_series(1, 10000) g;`
 	var tps float64
 	fmt.Sscan(string(m[1]), &tps)
 	return tps, nil
+}
+
+// cpuTimes is user+system CPU time of this process and of every process named postgres.
+type cpuTimes struct {
+	self, postgres time.Duration
+	ok             bool
+}
+
+func (a cpuTimes) sub(b cpuTimes) cpuTimes {
+	return cpuTimes{self: a.self - b.self, postgres: a.postgres - b.postgres, ok: a.ok && b.ok}
+}
+
+// readCPU reads /proc (Linux): the times are in clock ticks of 10 ms.
+func readCPU() cpuTimes {
+	ticks := func(path string) (string, time.Duration, bool) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", 0, false
+		}
+		s := string(b)
+		open, closing := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || closing < open {
+			return "", 0, false
+		}
+		f := strings.Fields(s[closing+1:])
+		if len(f) < 13 {
+			return "", 0, false
+		}
+		var u, st int64
+		fmt.Sscan(f[11], &u)
+		fmt.Sscan(f[12], &st)
+		return s[open+1 : closing], time.Duration(u+st) * 10 * time.Millisecond, true
+	}
+	var t cpuTimes
+	_, self, ok := ticks("/proc/self/stat")
+	if !ok {
+		return t
+	}
+	t.self, t.ok = self, true
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		if d.Name()[0] < '0' || d.Name()[0] > '9' {
+			continue
+		}
+		if name, v, ok := ticks("/proc/" + d.Name() + "/stat"); ok && name == "postgres" {
+			t.postgres += v
+		}
+	}
+	return t
 }
 
 func peakRSS() string {
