@@ -141,16 +141,12 @@ func (e *env) submit(ctx context.Context, st *flows.State) (string, error) {
 			in.AttachmentIDs = append(in.AttachmentIDs, id)
 		}
 	}
-	c, err := e.h.Complaints.Submit(ctx, e.tx, in)
+	c, ag, err := e.h.Complaints.SubmitRouted(ctx, e.tx, in)
 	if err != nil {
 		return "", fmt.Errorf("submit complaint: %w", err)
 	}
-	var ag models.Agency
-	if err := e.tx.First(&ag, c.AgencyID).Error; err != nil {
-		return "", fmt.Errorf("load agency %d: %w", c.AgencyID, err)
-	}
 	d["kode"] = c.Code
-	d["opd"] = agencyName(ag)
+	d["opd"] = agencyName(*ag)
 	d["batas"] = complaint.FormatDate(c.RespondBy.In(e.h.Complaints.Loc), e.citizen.Lang)
 	return "ok", nil
 }

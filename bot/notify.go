@@ -23,7 +23,7 @@ func (h *Handler) Notify(ctx context.Context, tx *gorm.DB, n complaint.Notificat
 		return err
 	}
 	var c *models.Complaint
-	if n.ComplaintID != 0 && n.Audience != complaint.AudienceCitizen {
+	if n.ComplaintID != 0 && n.Audience != complaint.AudienceCitizen && len(people) > 0 {
 		var cc models.Complaint
 		if err := tx.Where("id = ?", n.ComplaintID).Take(&cc).Error; err != nil {
 			return fmt.Errorf("load complaint %d: %w", n.ComplaintID, err)

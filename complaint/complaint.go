@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -189,21 +190,28 @@ func (s *Service) settings(ctx context.Context, tx *gorm.DB) (string, *time.Loca
 // tells the OPD's officers (petugas.laporan_baru). Everything runs on tx (a
 // savepoint when tx is already a transaction); a nil tx means s.DB.
 func (s *Service) Submit(ctx context.Context, tx *gorm.DB, in SubmitInput) (*models.Complaint, error) {
+	c, _, err := s.SubmitRouted(ctx, tx, in)
+	return c, err
+}
+
+// SubmitRouted is Submit that also returns the OPD the complaint was routed to.
+func (s *Service) SubmitRouted(ctx context.Context, tx *gorm.DB, in SubmitInput) (*models.Complaint, *models.Agency, error) {
 	desc := strings.TrimSpace(in.Description)
 	switch {
 	case in.CitizenID <= 0:
-		return nil, fmt.Errorf("submit complaint: no citizen: %w", ErrInvalid)
+		return nil, nil, fmt.Errorf("submit complaint: no citizen: %w", ErrInvalid)
 	case in.CategoryCode == "":
-		return nil, fmt.Errorf("submit complaint: no category: %w", ErrInvalid)
+		return nil, nil, fmt.Errorf("submit complaint: no category: %w", ErrInvalid)
 	case desc == "":
-		return nil, fmt.Errorf("submit complaint: empty description: %w", ErrInvalid)
+		return nil, nil, fmt.Errorf("submit complaint: empty description: %w", ErrInvalid)
 	case utf8.RuneCountInString(desc) > MaxDescription:
-		return nil, fmt.Errorf("submit complaint: description longer than %d characters: %w", MaxDescription, ErrInvalid)
+		return nil, nil, fmt.Errorf("submit complaint: description longer than %d characters: %w", MaxDescription, ErrInvalid)
 	case (in.Lat == nil) != (in.Lng == nil):
-		return nil, fmt.Errorf("submit complaint: latitude and longitude must come together: %w", ErrInvalid)
+		return nil, nil, fmt.Errorf("submit complaint: latitude and longitude must come together: %w", ErrInvalid)
 	}
 
 	var out *models.Complaint
+	var routed *models.Agency
 	err := s.db(tx).WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		prefix, loc, err := s.settings(ctx, tx)
 		if err != nil {
@@ -287,11 +295,13 @@ func (s *Service) Submit(ctx context.Context, tx *gorm.DB, in SubmitInput) (*mod
 			return fmt.Errorf("insert timeline: %w", err)
 		}
 		seen := map[int64]bool{}
+		photos := []int64{}
 		for _, id := range in.AttachmentIDs {
 			if seen[id] {
 				continue
 			}
 			seen[id] = true
+			photos = append(photos, id)
 			link := models.ComplaintAttachment{ComplaintID: c.ID, AttachmentID: id, Kind: models.AttachmentFoto, CreatedAt: now}
 			if err := tx.Create(&link).Error; err != nil {
 				return fmt.Errorf("attach %d: %w", id, err)
@@ -301,7 +311,7 @@ func (s *Service) Submit(ctx context.Context, tx *gorm.DB, in SubmitInput) (*mod
 			return err
 		}
 		if s.Notifier != nil {
-			n, err := s.newComplaintNotice(ctx, tx, c, agency, cat, loc)
+			n, err := s.newComplaintNotice(ctx, tx, c, agency, cat, loc, sortedIDs(photos))
 			if err != nil {
 				return err
 			}
@@ -309,13 +319,20 @@ func (s *Service) Submit(ctx context.Context, tx *gorm.DB, in SubmitInput) (*mod
 				return err
 			}
 		}
-		out = c
+		out, routed = c, agency
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("submit complaint (category %s): %w", in.CategoryCode, err)
+		return nil, nil, fmt.Errorf("submit complaint (category %s): %w", in.CategoryCode, err)
 	}
-	return out, nil
+	return out, routed, nil
+}
+
+// sortedIDs is ids in ascending order, the order the complaint's photos are
+// read back in (they share one created_at).
+func sortedIDs(ids []int64) []int64 {
+	slices.Sort(ids)
+	return ids
 }
 
 // nextCode issues the next ticket code for prefix in local's month. The upsert

@@ -485,7 +485,7 @@ func (s *Service) Forward(ctx context.Context, tx *gorm.DB, code string, by Acto
 		st.c.ResolveBy = cal.AddWorkingDays(st.now, cat.TargetDays).UTC()
 		st.timers = deadlineKinds(to)
 		st.toCitizen("notifikasi.dialihkan", st.data("opd_lama", agencyShort(old), "alasan", reason, "batas", st.local(st.c.RespondBy)))
-		n, err := s.newComplaintNotice(ctx, tx, st.c, to, cat, st.loc)
+		n, err := s.newComplaintNotice(ctx, tx, st.c, to, cat, st.loc, nil)
 		if err != nil {
 			return err
 		}
@@ -619,7 +619,8 @@ func categoryByID(ctx context.Context, tx *gorm.DB, id int64) (*models.Category,
 // newComplaintNotice is the petugas.laporan_baru notification to an OPD's officers: ticket,
 // category, place, description, photos and the response deadline; the reporter's name only
 // when the report is not confidential.
-func (s *Service) newComplaintNotice(ctx context.Context, tx *gorm.DB, c *models.Complaint, agency *models.Agency, cat *models.Category, loc *time.Location) (Notification, error) {
+// photos are the complaint's photo attachment ids in order when the caller knows them (nil: loaded).
+func (s *Service) newComplaintNotice(ctx context.Context, tx *gorm.DB, c *models.Complaint, agency *models.Agency, cat *models.Category, loc *time.Location, photos []int64) (Notification, error) {
 	d := noticeData(c, agency,
 		"kategori", LocalText{"id": cat.Name, "en": cmpText(cat.NameEN, cat.Name)},
 		"uraian", c.Description,
@@ -645,10 +646,11 @@ func (s *Service) newComplaintNotice(ctx context.Context, tx *gorm.DB, c *models
 			d["desa"], d["kecamatan"] = r.Name, p.Name
 		}
 	}
-	var photos []int64
-	if err := tx.WithContext(ctx).Model(&models.ComplaintAttachment{}).Where("complaint_id = ? AND kind = ?", c.ID, models.AttachmentFoto).
-		Order("created_at, attachment_id").Pluck("attachment_id", &photos).Error; err != nil {
-		return Notification{}, fmt.Errorf("load photos: %w", err)
+	if photos == nil {
+		if err := tx.WithContext(ctx).Model(&models.ComplaintAttachment{}).Where("complaint_id = ? AND kind = ?", c.ID, models.AttachmentFoto).
+			Order("created_at, attachment_id").Pluck("attachment_id", &photos).Error; err != nil {
+			return Notification{}, fmt.Errorf("load photos: %w", err)
+		}
 	}
 	d["foto_ids"] = photos
 	if !c.Confidential {

@@ -18,6 +18,9 @@ import (
 )
 
 func serve(ctx context.Context, cfg app.Config, log *slog.Logger, stdout io.Writer) error {
+	if gc := app.TuneGC(); len(gc) > 0 {
+		log.Debug("garbage collector tuned", slog.Any("settings", gc))
+	}
 	a, err := app.New(ctx, cfg, log, app.Options{})
 	if err != nil {
 		return err

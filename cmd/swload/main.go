@@ -69,6 +69,7 @@ func run(dbURL string, citizens, clients, parallel int, withPgbench, deliver boo
 		fmt.Printf("pgbench (INSERT+UPDATE, 8 clients, 20 s): %.0f tps\n", tps)
 	}
 
+	app.TuneGC() // as serve does
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	db, err := models.Open(ctx, url)
 	if err != nil {
