@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -38,7 +37,7 @@ const ReminderHour = 8
 
 // JobInserter inserts River jobs inside a database transaction; *river.Client[*sql.Tx] is one.
 type JobInserter interface {
-	InsertManyTx(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+	InsertManyFastTx(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) (int, error)
 }
 
 // DeadlineArgs is one deadline timer of a complaint. It takes effect only while the complaint is
@@ -148,7 +147,7 @@ func (s *Service) schedule(ctx context.Context, tx *gorm.DB, cal *Calendar, c *m
 	if !ok {
 		return errors.New("schedule deadlines: not inside a database transaction")
 	}
-	if _, err := s.Jobs.InsertManyTx(ctx, stx, ps); err != nil {
+	if _, err := s.Jobs.InsertManyFastTx(ctx, stx, ps); err != nil {
 		return fmt.Errorf("schedule deadlines of %s: %w", c.Code, err)
 	}
 	return nil
