@@ -106,6 +106,7 @@ func (v *validator) run() {
 	if f.ID == "" {
 		v.add(Error, f.Line, nil, "flow: missing flow id")
 	}
+	v.texts()
 	if len(f.Nodes) == 0 {
 		v.add(Error, f.Line, nil, "nodes: the flow has no nodes")
 		return
@@ -140,9 +141,13 @@ func (v *validator) timeout(t *Timeout, path []string) {
 	v.key(t.Line, path, "expired", t.Expired)
 }
 
-// key reports a locale key missing in any language.
+// key reports a locale key missing in any language. A key the flow's texts section defines
+// is the texts check's business: it falls back to its Indonesian text.
 func (v *validator) key(line int, path []string, field, key string) {
 	if key == "" || v.c.Locales == nil {
+		return
+	}
+	if _, ok := v.f.Texts[key]; ok {
 		return
 	}
 	var missing []string
@@ -153,6 +158,56 @@ func (v *validator) key(line int, path []string, field, key string) {
 	}
 	if len(missing) > 0 {
 		v.add(Error, line, path, "%s: locale key %q is missing in %s", field, key, strings.Join(missing, ", "))
+	}
+}
+
+// languages are the languages texts may have: the catalog's, or id and en without one.
+func (v *validator) languages() []string {
+	if v.c.Locales != nil {
+		return v.c.Locales.Languages()
+	}
+	return []string{DefaultLanguage, "en"}
+}
+
+// texts checks the flow's own wording: every key has an Indonesian text, only known
+// languages, templates that parse, and keys the flow actually says.
+func (v *validator) texts() {
+	if len(v.f.textKeys) == 0 {
+		return
+	}
+	langs := v.languages()
+	used := v.f.engineKeys()
+	for _, k := range v.f.TextKeys() {
+		used[k.Key] = true
+	}
+	for _, e := range v.f.textKeys {
+		path := []string{"texts", e.Key}
+		byLang := v.f.Texts[e.Key]
+		for _, l := range e.Langs {
+			src := byLang[l.Lang]
+			switch {
+			case !slices.Contains(langs, l.Lang):
+				v.add(Error, l.Line, path, "%s: unknown language (%s)", l.Lang, strings.Join(langs, ", "))
+			case strings.TrimSpace(src) == "":
+				v.add(Error, l.Line, path, "%s: the text is empty", l.Lang)
+			default:
+				if _, err := template.New("").Parse(src); err != nil {
+					v.add(Error, l.Line, path, "%s: bad template: %v", l.Lang, err)
+				}
+			}
+		}
+		if _, ok := byLang[DefaultLanguage]; !ok {
+			v.add(Error, e.Line, path, "%s: missing; every text needs its Indonesian wording", DefaultLanguage)
+		} else {
+			for _, lang := range langs {
+				if _, ok := byLang[lang]; !ok {
+					v.add(Warning, e.Line, path, "%s: missing; people reading %s get the %s text", lang, lang, DefaultLanguage)
+				}
+			}
+		}
+		if !used[e.Key] {
+			v.add(Warning, e.Line, path, "the flow never uses this key")
+		}
 	}
 }
 

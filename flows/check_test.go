@@ -210,3 +210,155 @@ func TestParseFailsWithLine(t *testing.T) {
 	_, err := Parse([]byte("flow: x\nstart: a\nnodes:\n  a: {say: t.a, end: maybe}\n"))
 	require.EqualError(t, err, `parse flow: line 4: x › a › end: want true or false, got "maybe"`)
 }
+
+func TestCheckTexts(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, src string
+		want      []string
+	}{
+		{"texts define a key the catalog lacks or has in one language", `
+flow: x
+start: a
+nodes:
+  a: {say: t.baru, next: b}
+  b: {say: t.hanya_id, end: true}
+texts:
+  t.baru: {id: "Baru, {{.pemda}}", en: "New, {{.pemda}}"}
+  t.hanya_id:
+    id: I
+    en: E
+`, []string{}},
+		{"no Indonesian text", `
+flow: x
+start: a
+nodes:
+  a: {say: t.a, end: true}
+texts:
+  t.a:
+    en: Only English
+`, []string{"error 06: x › texts › t.a › id: missing; every text needs its Indonesian wording"}},
+		{"only Indonesian", `
+flow: x
+start: a
+nodes:
+  a: {say: t.baru, end: true}
+texts:
+  t.baru: {id: "Di RT berapa?"}
+`, []string{"warning 06: x › texts › t.baru › en: missing; people reading en get the id text"}},
+		{"unknown language", `
+flow: x
+start: a
+nodes:
+  a: {say: t.a, end: true}
+texts:
+  t.a:
+    id: A baru
+    en: New A
+    jv: A anyar
+`, []string{"error 09: x › texts › t.a › jv: unknown language (id, en)"}},
+		{"template does not parse", `
+flow: x
+start: a
+nodes:
+  a: {say: t.a, end: true}
+texts:
+  t.a:
+    id: "Laporan {{.kode}"
+    en: "Report {{.kode}}"
+`, []string{`error 07: x › texts › t.a › id: bad template: template: :1: bad character U+007D '}'`}},
+		{"empty text", `
+flow: x
+start: a
+nodes:
+  a: {say: t.a, end: true}
+texts:
+  t.a: {id: "  ", en: A}
+`, []string{"error 06: x › texts › t.a › id: the text is empty"}},
+		{"key never used", `
+flow: x
+start: a
+nodes:
+  a: {say: t.a, end: true}
+texts:
+  t.b: {id: B baru, en: New B}
+`, []string{"warning 06: x › texts › t.b › the flow never uses this key"}},
+		{"the engine's own texts count as used", `
+flow: x
+start: a
+nodes:
+  a: {ask: text, text: t.a, save: s, min_length: 5, next: b}
+  b: {say: t.b, end: true}
+texts:
+  umum.terlalu_pendek: {id: Terlalu pendek, en: Too short}
+  umum.dibatalkan: {id: Batal, en: Cancelled}
+`, []string{}},
+		{"a key missing everywhere is still an error without texts", `
+flow: x
+start: a
+nodes:
+  a: {say: t.baru, end: true}
+texts:
+  t.a: {id: A, en: A}
+`, []string{
+			"error 04: x › a › say: locale key \"t.baru\" is missing in id, en",
+			"warning 06: x › texts › t.a › the flow never uses this key",
+		}},
+		{"an empty texts section is fine", `
+flow: x
+start: a
+nodes:
+  a: {say: t.a, end: true}
+texts:
+`, []string{}},
+		{"texts not a map", `
+flow: x
+start: a
+nodes:
+  a: {say: t.a, end: true}
+texts: [t.a]
+`, []string{`error 05: x › texts › want a map of locale key to texts by language, e.g. {pengaduan.tanya_uraian: {id: "...", en: "..."}}`}},
+		{"entry not a map", `
+flow: x
+start: a
+nodes:
+  a: {say: t.a, end: true}
+texts:
+  t.a: Teks baru
+`, []string{`error 06: x › texts › t.a › want a map of language to text, e.g. {id: "...", en: "..."}`}},
+		{"key twice", `
+flow: x
+start: a
+nodes:
+  a: {say: t.a, end: true}
+texts:
+  t.a: {id: A, en: A}
+  t.a: {id: B, en: B}
+`, []string{"error 07: x › texts › t.a › key is defined twice"}},
+		{"language twice", `
+flow: x
+start: a
+nodes:
+  a: {say: t.a, end: true}
+texts:
+  t.a:
+    id: A
+    en: A
+    id: B
+`, []string{"error 09: x › texts › t.a › id: language is given twice"}},
+		{"unknown root field lists texts", `
+flow: x
+start: a
+nodes:
+  a: {say: t.a, end: true}
+teks:
+  t.a: {id: A}
+`, []string{`error 05: x › unknown field "teks" (flow, start, timeout, nodes, texts)`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.want, check(t, tc.src))
+		})
+	}
+}

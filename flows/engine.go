@@ -67,6 +67,9 @@ type Effect interface{ isEffect() }
 type Say struct {
 	Key  string
 	Data map[string]string
+	// Texts is the wording of the flow that spoke (nil when it has none); Render reads a key
+	// from it before the catalog.
+	Texts Overrides
 }
 
 // Ask sends a question: the locale text Key with Data, and what the person may answer.
@@ -76,6 +79,9 @@ type Ask struct {
 	Kind        string // choice, text, yesno, location, photo
 	Choices     []Choice
 	AskLocation bool
+	// Texts is the wording of the flow that asks (nil when it has none), for the question and
+	// the labels of its static choices.
+	Texts Overrides
 }
 
 // Wait says the engine now waits for input. The host replaces any earlier timers of the
@@ -184,6 +190,19 @@ type run struct {
 
 func (r *run) emit(e Effect) { r.effs = append(r.effs, e) }
 
+// texts is the wording of the flow speaking now: a goto or a command may have switched it.
+func (r *run) texts() Overrides {
+	if r.f == nil {
+		return nil
+	}
+	return r.f.Texts
+}
+
+// say sends the text key with the conversation's data plus extra, in the current flow's wording.
+func (r *run) say(key string, extra map[string]string) {
+	r.emit(Say{Key: key, Data: r.data(extra), Texts: r.texts()})
+}
+
 func (r *run) active() bool {
 	return r.f != nil && r.st.Flow != "" && !r.st.Ended && r.f.Nodes[r.st.Node] != nil && r.f.Nodes[r.st.Node].Kind() == KindAsk
 }
@@ -201,13 +220,13 @@ func (r *run) input(in Input) error {
 		t := r.f.TimeoutFor(n)
 		if in.Kind == InputExpire {
 			if t != nil && t.Expired != "" {
-				r.emit(Say{Key: t.Expired, Data: r.data(nil)})
+				r.say(t.Expired, nil)
 			}
 			r.end()
 			return nil
 		}
 		if t != nil && t.Remind != "" {
-			r.emit(Say{Key: t.Remind, Data: r.data(nil)})
+			r.say(t.Remind, nil)
 		}
 		return r.ask(n, true)
 	case InputStart:
@@ -218,7 +237,7 @@ func (r *run) input(in Input) error {
 	case InputText:
 		text := strings.TrimSpace(in.Text)
 		if utf8.RuneCountInString(text) > MaxTextRunes {
-			r.emit(Say{Key: "umum.terlalu_panjang", Data: r.data(map[string]string{"max": strconv.Itoa(MaxTextRunes)})})
+			r.say("umum.terlalu_panjang", map[string]string{"max": strconv.Itoa(MaxTextRunes)})
 			if r.active() {
 				return r.ask(r.f.Nodes[r.st.Node], false)
 			}
@@ -246,7 +265,7 @@ func (r *run) command(text string) (bool, error) {
 		return false, nil
 	}
 	if slices.Contains(cancelWords, word) {
-		r.emit(Say{Key: "umum.dibatalkan", Data: r.data(nil)})
+		r.say("umum.dibatalkan", nil)
 		return true, r.switchTo(FlowMenu, map[string]string{"kembali": "ya"})
 	}
 	flow, ok := r.e.Commands[word]
@@ -316,7 +335,7 @@ func (r *run) enter(id string) error {
 		case KindAsk:
 			return r.ask(n, false)
 		case KindSay:
-			r.emit(Say{Key: n.Say, Data: r.data(n.Data)})
+			r.say(n.Say, n.Data)
 			if n.End || n.Next == "" {
 				r.end()
 				return nil
@@ -459,7 +478,7 @@ func (r *run) ask(n *Node, reminded bool) error {
 	for i, o := range opts {
 		choices[i] = o.Choice
 	}
-	r.emit(Ask{Key: n.Text, Data: r.data(n.Data), Kind: n.Ask, Choices: choices, AskLocation: n.Ask == AskLocation})
+	r.emit(Ask{Key: n.Text, Data: r.data(n.Data), Kind: n.Ask, Choices: choices, AskLocation: n.Ask == AskLocation, Texts: r.texts()})
 	r.wait(n, reminded)
 	return nil
 }
@@ -481,9 +500,9 @@ func (r *run) wait(n *Node, reminded bool) {
 // invalid says why the answer was not taken and asks again; never a dead end.
 func (r *run) invalid(n *Node, key string, data map[string]string) error {
 	r.st.Invalid++
-	r.emit(Say{Key: key, Data: r.data(data)})
+	r.say(key, data)
 	if r.st.Invalid%3 == 0 && (n.Ask == AskChoice || n.Ask == AskYesNo) {
-		r.emit(Say{Key: "umum.petunjuk", Data: r.data(nil)})
+		r.say("umum.petunjuk", nil)
 	}
 	return r.ask(n, false)
 }
@@ -574,8 +593,11 @@ func (r *run) labeled(opts []option) []labeled {
 	out := make([]labeled, len(opts))
 	for i, o := range opts {
 		text := o.Label
-		if !o.Literal && r.e.Texts != nil {
-			text = r.e.Texts.T(r.st.Lang, o.Label, nil)
+		if !o.Literal {
+			// The label as the person reads it: the flow's own wording first, then the catalog.
+			if _, ok := r.texts().Lookup(r.st.Lang, o.Label); ok || r.e.Texts != nil {
+				text = Text(r.e.Texts, r.texts(), r.st.Lang, o.Label, nil)
+			}
 		}
 		out[i] = labeled{Choice: o.Choice, text: text}
 	}

@@ -1,6 +1,10 @@
 package flows
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+	"text/template"
+)
 
 // Message is one rendered message: text in the person's language and choices with their labels
 // already translated. bot.Render turns it into an Outbound; transcripts print it.
@@ -10,9 +14,48 @@ type Message struct {
 	AskLocation bool
 }
 
+// TemplateRenderer renders a text given as Go template source with the same data and globals
+// ({{.pemda}}) as the catalog's own texts; *locales.Catalog implements it. A Translator that
+// does not implement it renders a flow's own texts with their data only.
+type TemplateRenderer interface {
+	Execute(lang, src string, data map[string]any) string
+}
+
+// Text renders key in lang: the flow's own wording ov when it overrides the key (see
+// Overrides.Lookup), else the translator's text.
+func Text(tr Translator, ov Overrides, lang, key string, data map[string]any) string {
+	if src, ok := ov.Lookup(lang, key); ok {
+		if x, ok := tr.(TemplateRenderer); ok {
+			return x.Execute(lang, src, data)
+		}
+		return execute(src, data)
+	}
+	if tr == nil {
+		return key
+	}
+	return tr.T(lang, key, data)
+}
+
+// execute renders src over data; a broken template shows its source rather than nothing.
+func execute(src string, data map[string]any) string {
+	if !strings.Contains(src, "{{") {
+		return src
+	}
+	t, err := template.New("").Parse(src)
+	if err != nil {
+		return src
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return src
+	}
+	return strings.ReplaceAll(b.String(), "<no value>", "")
+}
+
 // Render turns Say and Ask effects into messages in lang. Consecutive Says merge into one
 // message together with the Ask that follows, so a cheap phone gets fewer messages.
-// A yes/no question always offers "ya"/"tidak" (umum.ya, umum.tidak).
+// A yes/no question always offers "ya"/"tidak" (umum.ya, umum.tidak). Each effect's
+// flow wording (its Texts) comes before the catalog, for its text and its choices' labels.
 func Render(tr Translator, lang string, effs []Effect) []Message {
 	var out []Message
 	var parts []string
@@ -20,11 +63,11 @@ func Render(tr Translator, lang string, effs []Effect) []Message {
 		switch e := e.(type) {
 		case Say:
 			if e.Key != "" {
-				parts = append(parts, tr.T(lang, e.Key, anyMap(e.Data)))
+				parts = append(parts, Text(tr, e.Texts, lang, e.Key, anyMap(e.Data)))
 			}
 		case Ask:
 			if e.Key != "" {
-				parts = append(parts, tr.T(lang, e.Key, anyMap(e.Data)))
+				parts = append(parts, Text(tr, e.Texts, lang, e.Key, anyMap(e.Data)))
 			}
 			msg := Message{Text: strings.Join(parts, "\n"), AskLocation: e.AskLocation || e.Kind == AskLocation}
 			parts = nil
@@ -34,7 +77,7 @@ func Render(tr Translator, lang string, effs []Effect) []Message {
 			}
 			for _, c := range choices {
 				if !c.Literal {
-					c.Label, c.Literal = tr.T(lang, c.Label, nil), true
+					c.Label, c.Literal = Text(tr, e.Texts, lang, c.Label, nil), true
 				}
 				msg.Choices = append(msg.Choices, c)
 			}

@@ -43,9 +43,28 @@ type Flow struct {
 	Nodes   map[string]*Node
 	// Order lists the node ids as they appear in the file.
 	Order []string
+	// Texts is the flow's own wording: it overrides the locale catalog for these keys while
+	// this flow speaks, and may add keys the catalog does not have. It travels with the
+	// revision, so a conversation pinned to a revision keeps that revision's wording.
+	Texts Overrides
 	// Revision is the published revision; the host sets it, the YAML never does.
 	Revision int64
 	// Line is where the flow id is written.
+	Line int
+
+	// textKeys lists the keys of the texts section in file order with their lines.
+	textKeys []textEntry
+}
+
+// textEntry is where one key of a flow's texts section and each of its languages are written.
+type textEntry struct {
+	Key   string
+	Line  int
+	Langs []textLang
+}
+
+type textLang struct {
+	Lang string
 	Line int
 }
 
@@ -174,6 +193,12 @@ func Parse(src []byte) (*Flow, error) {
 	return f, nil
 }
 
+// ParsePartial reads as much of a flow file as it can, for editors that must show a draft
+// with mistakes: the flow (nil only when the YAML itself cannot be read) and the issues met.
+func ParsePartial(src []byte) (*Flow, []Issue) {
+	return parse(src)
+}
+
 //go:embed default/*.yaml
 var defaultFiles embed.FS
 
@@ -241,6 +266,8 @@ func parse(src []byte) (*Flow, []Issue) {
 			f.Start = p.str(v, nil, "start")
 		case "timeout":
 			f.Timeout = p.timeout(v, []string{"timeout"})
+		case "texts":
+			p.texts(f, v)
 		case "nodes":
 			if v.Kind != yaml.MappingNode {
 				p.add(Error, v.Line, nil, "nodes: want a map of node id to node")
@@ -257,7 +284,7 @@ func parse(src []byte) (*Flow, []Issue) {
 				f.Order = append(f.Order, id)
 			}
 		default:
-			p.add(Error, k.Line, nil, "unknown field %q (flow, start, timeout, nodes)", k.Value)
+			p.add(Error, k.Line, nil, "unknown field %q (flow, start, timeout, nodes, texts)", k.Value)
 		}
 	}
 	return f, p.issues
@@ -409,6 +436,50 @@ func (p *parser) node(id string, line int, v *yaml.Node) *Node {
 		}
 	}
 	return n
+}
+
+// texts reads the texts section: locale key → language → text.
+func (p *parser) texts(f *Flow, v *yaml.Node) {
+	path := []string{"texts"}
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+		return // "texts:" with nothing under it yet
+	}
+	if v.Kind != yaml.MappingNode {
+		p.add(Error, v.Line, path, "want a map of locale key to texts by language, e.g. {pengaduan.tanya_uraian: {id: \"...\", en: \"...\"}}")
+		return
+	}
+	if f.Texts == nil {
+		f.Texts = Overrides{}
+	}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, val := v.Content[i], v.Content[i+1]
+		kpath := []string{"texts", k.Value}
+		if k.Kind != yaml.ScalarNode || k.Value == "" {
+			p.add(Error, k.Line, path, "a locale key must be a single word like pengaduan.tanya_uraian")
+			continue
+		}
+		if _, dup := f.Texts[k.Value]; dup {
+			p.add(Error, k.Line, kpath, "key is defined twice")
+			continue
+		}
+		if val.Kind != yaml.MappingNode {
+			p.add(Error, val.Line, kpath, "want a map of language to text, e.g. {id: \"...\", en: \"...\"}")
+			continue
+		}
+		e := textEntry{Key: k.Value, Line: k.Line}
+		byLang := map[string]string{}
+		for j := 0; j+1 < len(val.Content); j += 2 {
+			lk, lv := val.Content[j], val.Content[j+1]
+			if _, dup := byLang[lk.Value]; dup {
+				p.add(Error, lk.Line, kpath, "%s: language is given twice", lk.Value)
+				continue
+			}
+			byLang[lk.Value] = p.str(lv, kpath, lk.Value)
+			e.Langs = append(e.Langs, textLang{Lang: lk.Value, Line: lk.Line})
+		}
+		f.Texts[k.Value] = byLang
+		f.textKeys = append(f.textKeys, e)
+	}
 }
 
 func (p *parser) choices(n *Node, v *yaml.Node, path []string) {

@@ -3,12 +3,14 @@
 package locales
 
 import (
+	"bytes"
 	"embed"
 	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
+	"text/template"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"go.yaml.in/yaml/v3"
@@ -106,19 +108,7 @@ func (c *Catalog) T(lang, key string, data map[string]any) string {
 	if !c.has(lang, key) && !c.has(Default, key) {
 		return key
 	}
-	if len(c.globals) > 0 {
-		merged := make(map[string]any, len(c.globals)+len(data))
-		for k, v := range c.globals {
-			merged[k] = v
-		}
-		for k, v := range data {
-			merged[k] = v
-		}
-		data = merged
-	}
-	if data == nil {
-		data = map[string]any{}
-	}
+	data = c.withGlobals(data)
 	out, err := loc.Localize(&i18n.LocalizeConfig{MessageID: key, TemplateData: data})
 	if err != nil {
 		// A fallback to Indonesian reports "not found in lang" yet renders; anything else is a broken template.
@@ -132,6 +122,50 @@ func (c *Catalog) T(lang, key string, data map[string]any) string {
 	}
 	// text/template prints a missing map entry as "<no value>"; a person should see nothing instead.
 	return strings.ReplaceAll(out, "<no value>", "")
+}
+
+// withGlobals merges the catalog's globals under data (data wins); never nil.
+func (c *Catalog) withGlobals(data map[string]any) map[string]any {
+	if len(c.globals) > 0 {
+		merged := make(map[string]any, len(c.globals)+len(data))
+		for k, v := range c.globals {
+			merged[k] = v
+		}
+		for k, v := range data {
+			merged[k] = v
+		}
+		return merged
+	}
+	if data == nil {
+		return map[string]any{}
+	}
+	return data
+}
+
+// Execute renders src, a text written elsewhere than the catalog (a flow's own wording), as
+// the catalog renders its texts: a Go template over data plus the globals ({{.pemda}}), a
+// missing data key rendering as nothing. A template that does not parse or run renders as
+// its source, so a person still reads the words; it never panics. lang is the language the
+// text is for; like the catalog's texts, it uses no language-dependent functions.
+func (c *Catalog) Execute(lang, src string, data map[string]any) string {
+	if !strings.Contains(src, "{{") {
+		return src
+	}
+	t, err := template.New("").Parse(src)
+	if err != nil {
+		return src
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, c.withGlobals(data)); err != nil {
+		return src
+	}
+	return strings.ReplaceAll(b.String(), "<no value>", "")
+}
+
+// Source is the template source of key in lang itself (no fallback), as written in the locale file.
+func (c *Catalog) Source(lang, key string) (string, bool) {
+	s, ok := c.raw[Normalize(lang)][key]
+	return s, ok
 }
 
 // Has reports whether key is defined in lang itself (no fallback).

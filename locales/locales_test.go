@@ -74,3 +74,30 @@ func TestNormalize(t *testing.T) {
 		require.Equal(t, want, Normalize(in), in)
 	}
 }
+
+func TestExecuteAndSource(t *testing.T) {
+	t.Parallel()
+	c, err := New(map[string][]byte{
+		"id": []byte("a:\n  salam: \"Halo {{.nama}} dari {{.pemda}}!\"\n"),
+		"en": []byte("a:\n  salam: \"Hello {{.nama}}!\"\n"),
+	})
+	require.NoError(t, err)
+	g := c.WithGlobals(map[string]any{"pemda": "Kabupaten OKI", "nama": "Warga"})
+
+	// A flow's own text gets the same data and globals as the catalog's texts.
+	require.Equal(t, "Di RT berapa, Sari dari Kabupaten OKI?", g.Execute("id", "Di RT berapa, {{.nama}} dari {{.pemda}}?", map[string]any{"nama": "Sari"}))
+	require.Equal(t, g.T("id", "a.salam", nil), g.Execute("id", "Halo {{.nama}} dari {{.pemda}}!", nil), "globals alone, like T")
+	require.Equal(t, "Tanpa  data", c.Execute("id", "Tanpa {{.tidak_ada}} data", nil), "missing data renders empty")
+	require.Equal(t, "Y", c.Execute("id", `{{if eq .x "ya"}}Y{{else}}T{{end}}`, map[string]any{"x": "ya"}))
+	require.Equal(t, "Teks biasa", c.Execute("en", "Teks biasa", nil))
+	// Broken templates never panic: they read as written.
+	require.Equal(t, "Laporan {{.kode", c.Execute("id", "Laporan {{.kode", nil))
+	require.Equal(t, "{{.a.b.c}}", c.Execute("id", "{{.a.b.c}}", map[string]any{"a": 3}))
+	require.Equal(t, "{{template \"x\"}}", c.Execute("id", `{{template "x"}}`, nil))
+
+	src, ok := c.Source("en", "a.salam")
+	require.True(t, ok)
+	require.Equal(t, "Hello {{.nama}}!", src)
+	_, ok = c.Source("en", "a.tidak_ada")
+	require.False(t, ok)
+}

@@ -90,6 +90,8 @@ type flowPage struct {
 	Diff      []diffLine
 	Changed   bool
 	Diagram   []diagramNode
+	// Texts is the Teks panel: the draft's wording, editable without YAML; nil without a catalog.
+	Texts *textsPanel
 	// Sim is the simulator's conversation; nil until it is started.
 	Sim *simView
 }
@@ -112,7 +114,7 @@ func (c *Console) flowEdit(w http.ResponseWriter, r *http.Request, s *session) {
 		c.internal(w, r, s, err)
 		return
 	}
-	p, err := c.flowPageFor(r, id, cur, cur.Source, false)
+	p, err := c.flowPageFor(r, id, cur, cur.Source, false, nil)
 	if err != nil {
 		c.internal(w, r, s, err)
 		return
@@ -126,8 +128,9 @@ func (c *Console) flowEdit(w http.ResponseWriter, r *http.Request, s *session) {
 	c.render(w, r, http.StatusOK, "alur_edit", d)
 }
 
-// flowPageFor builds the editor page for a draft; check adds the validation results.
-func (c *Console) flowPageFor(r *http.Request, id string, cur *models.FlowRevision, draft string, check bool) (*flowPage, error) {
+// flowPageFor builds the editor page for a draft; check adds the validation results, and
+// panel is what the post did with the Teks panel (nil when nothing was posted).
+func (c *Console) flowPageFor(r *http.Request, id string, cur *models.FlowRevision, draft string, check bool, panel *textsPanel) (*flowPage, error) {
 	ctx := r.Context()
 	revs, err := models.FlowRevisions(ctx, c.cfg.DB, id)
 	if err != nil {
@@ -137,6 +140,17 @@ func (c *Console) flowPageFor(r *http.Request, id string, cur *models.FlowRevisi
 	p.Diff, p.Changed = lineDiff(cur.Source, draft)
 	if f, err := flows.Parse([]byte(draft)); err == nil {
 		p.Diagram = diagram(f)
+	}
+	if cat := c.textCatalog(); cat != nil {
+		if panel == nil {
+			panel = &textsPanel{}
+		}
+		if f, _ := flows.ParsePartial([]byte(draft)); f != nil && !panel.Unreadable && !panel.Failed {
+			panel.Rows = textRows(cat, f)
+		} else {
+			panel.Rows = textRowsFromForm(cat, r.PostForm)
+		}
+		p.Texts = panel
 	}
 	if check {
 		chk, err := c.flowChecker(r, id)
@@ -198,7 +212,17 @@ func (c *Console) draftPage(w http.ResponseWriter, r *http.Request, s *session) 
 		c.fail(w, r, s, http.StatusRequestEntityTooLarge, "editor_alur.terlalu_besar", nil)
 		return
 	}
-	if p, err = c.flowPageFor(r, id, cur, draft, true); err != nil {
+	// The wording changed in the Teks panel goes into the draft's texts section first, so the
+	// check, the simulator, the diff and publishing all see it.
+	var panel *textsPanel
+	if cat := c.textCatalog(); cat != nil {
+		draft, panel = applyTexts(cat, draft, r.PostForm)
+		if len(draft) > maxFlowSource {
+			c.fail(w, r, s, http.StatusRequestEntityTooLarge, "editor_alur.terlalu_besar", nil)
+			return
+		}
+	}
+	if p, err = c.flowPageFor(r, id, cur, draft, true, panel); err != nil {
 		c.internal(w, r, s, err)
 		return
 	}
