@@ -31,12 +31,19 @@ func (h *harness) serveWeb() string {
 	return "http://" + ln.Addr().String()
 }
 
-// TestBrowserFilesComplaint: a person files a complaint in the real web chat
-// page in headless Chromium by clicking, then checks its status.
-func TestBrowserFilesComplaint(t *testing.T) {
+// needChromium skips a browser test on a developer's machine without Chromium;
+// CI installs it and never skips.
+func needChromium(t *testing.T) {
+	t.Helper()
 	if webtest.ChromiumPath() == "" && os.Getenv("CI") == "" {
 		t.Skip("chromium is not installed (apt-get install chromium); CI always runs this test")
 	}
+}
+
+// TestBrowserFilesComplaint: a person files a complaint in the real web chat
+// page in headless Chromium by clicking, then checks its status.
+func TestBrowserFilesComplaint(t *testing.T) {
+	needChromium(t)
 	modeltest.Each(t, func(t *testing.T, db *gorm.DB) {
 		h := newHarness(t, db, Options{})
 		url := h.serveWeb()

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -83,9 +82,7 @@ func newBrowserContext(t *testing.T, parent context.Context) context.Context {
 // context. Another OPD's officer cannot open it by URL, a form without its CSRF token is
 // refused, and repeated wrong passwords are rate-limited.
 func TestBrowserConsole(t *testing.T) {
-	if webtest.ChromiumPath() == "" && os.Getenv("CI") == "" {
-		t.Skip("chromium is not installed (apt-get install chromium); CI always runs this test")
-	}
+	needChromium(t)
 	modeltest.Each(t, func(t *testing.T, db *gorm.DB) {
 		h := newHarness(t, db, Options{})
 		base := h.serveWeb()

@@ -2,7 +2,6 @@ package app
 
 import (
 	"encoding/json"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,20 +24,24 @@ func activeConversations(t *testing.T, db *gorm.DB) []models.Conversation {
 	return cs
 }
 
+// consoleAdmin creates the console admin admin@oki.go.id with consolePassword.
+func consoleAdmin(t *testing.T, h *harness) {
+	t.Helper()
+	_, err := console.CreateUser(t.Context(), h.db, console.NewUser{Email: "admin@oki.go.id", Name: "Admin", Role: models.UserAdmin,
+		Password: consolePassword}, cheapArgon2, nil, h.clock.Now())
+	require.NoError(t, err)
+}
+
 // TestBrowserFlowsEditor: an admin edits the pengaduan flow in the console in Chromium, sees a
 // validation error at its line, fixes it, tries the draft in the simulator and publishes it. A
 // citizen who was mid-conversation finishes on the old revision; a new conversation uses the new one.
 func TestBrowserFlowsEditor(t *testing.T) {
-	if webtest.ChromiumPath() == "" && os.Getenv("CI") == "" {
-		t.Skip("chromium is not installed (apt-get install chromium); CI always runs this test")
-	}
+	needChromium(t)
 	modeltest.Each(t, func(t *testing.T, db *gorm.DB) {
 		h := newHarness(t, db, Options{})
 		base := h.serveWeb()
 		ctx := t.Context()
-		_, err := console.CreateUser(ctx, db, console.NewUser{Email: "admin@oki.go.id", Name: "Admin", Role: models.UserAdmin,
-			Password: consolePassword}, cheapArgon2, nil, h.clock.Now())
-		require.NoError(t, err)
+		consoleAdmin(t, h)
 		published, err := models.LatestFlowRevision(ctx, db, "pengaduan")
 		require.NoError(t, err)
 		oldRev := published.Revision

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/suarawarga/suarawarga/models"
 	"github.com/suarawarga/suarawarga/models/modeltest"
-	"github.com/suarawarga/suarawarga/web/console"
 	"github.com/suarawarga/suarawarga/web/webtest"
 )
 
@@ -33,16 +31,12 @@ func fieldValue(t *testing.T, ctx context.Context, sel chromedp.CSS) string {
 // category and the new wording from the same running bot; a citizen who was already in the
 // middle of a complaint keeps the old wording of that question.
 func TestBrowserFlowsWording(t *testing.T) {
-	if webtest.ChromiumPath() == "" && os.Getenv("CI") == "" {
-		t.Skip("chromium is not installed (apt-get install chromium); CI always runs this test")
-	}
+	needChromium(t)
 	modeltest.Each(t, func(t *testing.T, db *gorm.DB) {
 		h := newHarness(t, db, Options{})
 		base := h.serveWeb()
 		ctx := t.Context()
-		_, err := console.CreateUser(ctx, db, console.NewUser{Email: "admin@oki.go.id", Name: "Admin", Role: models.UserAdmin,
-			Password: consolePassword}, cheapArgon2, nil, h.clock.Now())
-		require.NoError(t, err)
+		consoleAdmin(t, h)
 		published, err := models.LatestFlowRevision(ctx, db, "pengaduan")
 		require.NoError(t, err)
 		oldRev := published.Revision
