@@ -5,10 +5,13 @@ package app
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/suarawarga/suarawarga/web/console"
 )
 
 // Config is everything the bot reads from its environment.
@@ -28,6 +31,9 @@ type Config struct {
 	// across all chats and in one chat (TELEGRAM_RATE, TELEGRAM_CHAT_RATE; defaults 30 and 1).
 	TelegramRate     float64
 	TelegramChatRate float64
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client of the
+	// console (TRUSTED_PROXIES: addresses or networks, comma-separated; none by default).
+	TrustedProxies []netip.Prefix
 }
 
 // ConfigFromEnv reads the environment variables of DESIGN.md, with defaults that
@@ -59,6 +65,13 @@ func ConfigFromEnv() (Config, error) {
 			}
 			*dst = f
 		}
+	}
+	if v := os.Getenv("TRUSTED_PROXIES"); v != "" {
+		p, err := console.ParseTrustedProxies(v)
+		if err != nil {
+			return c, fmt.Errorf("TRUSTED_PROXIES: %w", err)
+		}
+		c.TrustedProxies = p
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)

@@ -8,15 +8,16 @@ import (
 // on the web server.
 func (a *App) setupConsole(opt Options) error {
 	c, err := console.New(console.Config{
-		DB:            a.DB,
-		Complaints:    a.Complaints,
-		Locales:       a.Locales,
-		DataDir:       a.Config.DataDir,
-		PublicURL:     a.Config.PublicURL,
-		MaxPhotoBytes: a.Config.MaxPhotoSize,
-		Now:           opt.Now,
-		Loc:           a.Config.Location(),
-		Log:           a.Log,
+		DB:             a.DB,
+		Complaints:     a.Complaints,
+		Locales:        a.Locales,
+		DataDir:        a.Config.DataDir,
+		PublicURL:      a.Config.PublicURL,
+		MaxPhotoBytes:  a.Config.MaxPhotoSize,
+		Now:            opt.Now,
+		Loc:            a.Config.Location(),
+		Log:            a.Log,
+		TrustedProxies: a.Config.TrustedProxies,
 	})
 	if err != nil {
 		return err

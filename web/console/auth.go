@@ -131,13 +131,13 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	ck, err := r.Cookie(loginCSRF)
 	form := r.PostFormValue("csrf")
 	if err != nil || form == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(form)) != 1 {
-		c.log.WarnContext(r.Context(), "console sign-in refused: bad csrf token", slog.String("ip", clientIP(r)))
+		c.log.WarnContext(r.Context(), "console sign-in refused: bad csrf token", slog.String("ip", c.clientIP(r)))
 		c.fail(w, r, nil, http.StatusForbidden, "konsol.galat.csrf", nil)
 		return
 	}
 	email := models.NormalizeEmail(r.PostFormValue("email"))
 	password := r.PostFormValue("password")
-	ip := clientIP(r)
+	ip := c.clientIP(r)
 	ctx := r.Context()
 	if len(email) > 254 || len(password) > 1024 {
 		c.renderLogin(w, r, http.StatusBadRequest, "", "konsol.masuk.gagal")
@@ -259,7 +259,7 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request, s *session) {
 		if err := tx.Where("id = ?", s.ID).Delete(&models.UserSession{}).Error; err != nil {
 			return fmt.Errorf("delete session: %w", err)
 		}
-		return Audit(ctx, tx, &s.User, clientIP(r), "keluar", "user:"+s.User.Email, "", c.now())
+		return Audit(ctx, tx, &s.User, c.clientIP(r), "keluar", "user:"+s.User.Email, "", c.now())
 	})
 	if err != nil {
 		c.internal(w, r, s, err)

@@ -478,7 +478,7 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, s *session) {
 		if err != nil {
 			return err
 		}
-		return Audit(ctx, tx, &s.User, clientIP(r), "pengaduan."+action, "pengaduan:"+code, detail, now)
+		return Audit(ctx, tx, &s.User, c.clientIP(r), "pengaduan."+action, "pengaduan:"+code, detail, now)
 	})
 	if err == nil {
 		http.Redirect(w, r, Prefix+"/pengaduan/"+url.PathEscape(code)+"?ok="+action, http.StatusSeeOther)

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +63,9 @@ type Config struct {
 	Loc *time.Location
 	// Log receives warnings and errors; nil means slog.Default().
 	Log *slog.Logger
+	// TrustedProxies are the reverse proxies (addresses or networks) whose X-Forwarded-For
+	// header names the client; from anyone else the header is ignored (TRUSTED_PROXIES).
+	TrustedProxies []netip.Prefix
 }
 
 // Limit is the sign-in rate limit: failed attempts allowed per account and per client address
@@ -235,14 +239,75 @@ func has(list []string, v string) bool {
 	return false
 }
 
-// clientIP is the address the request came from. X-Forwarded-For is ignored: anyone can
-// send it, and the rate limit must not be that easy to dodge.
-func clientIP(r *http.Request) string {
+// clientIP is the address the request came from, for the sign-in limit and the audit log.
+// X-Forwarded-For counts only when the request comes from a trusted proxy: then the client
+// is the right-most address in it that is not itself a trusted proxy (the left part of the
+// header is whatever the client sent, so it is never believed). From anyone else the
+// header is ignored: the rate limit must not be that easy to dodge.
+func (c *Console) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if !c.trusted(host) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if hop == "" {
+			continue
+		}
+		if _, err := netip.ParseAddr(hop); err != nil {
+			return host // a malformed hop: stop at the last address we can vouch for
+		}
+		host = hop
+		if !c.trusted(hop) {
+			return hop
+		}
 	}
 	return host
+}
+
+// trusted reports whether addr is one of the configured proxies.
+func (c *Console) trusted(addr string) bool {
+	if len(c.cfg.TrustedProxies) == 0 {
+		return false
+	}
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range c.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseTrustedProxies reads TRUSTED_PROXIES: addresses or networks separated by commas,
+// e.g. "10.0.0.0/8, 127.0.0.1".
+func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a network (write e.g. 10.0.0.0/8 or 127.0.0.1)", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // lang is the page language: ?lang= (remembered in a cookie), the cookie, or Indonesian.

@@ -12,8 +12,10 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -90,7 +92,7 @@ var wib = time.FixedZone("WIB", 7*3600)
 func setup(t *testing.T, db *gorm.DB) *fixture { return setupWith(t, db, "", false) }
 
 // setupWith builds the fixture with a PUBLIC_URL and, when tls is set, an https test server.
-func setupWith(t *testing.T, db *gorm.DB, publicURL string, tls bool) *fixture {
+func setupWith(t *testing.T, db *gorm.DB, publicURL string, tls bool, trusted ...netip.Prefix) *fixture {
 	t.Helper()
 	ctx := t.Context()
 	_, err := regency.LoadIfEmpty(ctx, db)
@@ -102,7 +104,8 @@ func setupWith(t *testing.T, db *gorm.DB, publicURL string, tls bool) *fixture {
 	f.svc = &complaint.Service{DB: db, Now: f.clock, Prefix: "OKI", Loc: wib, Notifier: f.notes,
 		Log: slog.New(slog.DiscardHandler)}
 	c, err := console.New(console.Config{DB: db, Complaints: f.svc, Locales: cat, DataDir: f.dataDir, Now: f.clock, Loc: wib,
-		PublicURL: publicURL, Argon2: cheap, Limit: console.Limit{PerAccount: 3, PerIP: 10, Window: 15 * time.Minute}, Log: slog.New(slog.DiscardHandler)})
+		PublicURL: publicURL, Argon2: cheap, Limit: console.Limit{PerAccount: 3, PerIP: 10, Window: 15 * time.Minute}, Log: slog.New(slog.DiscardHandler),
+		TrustedProxies: trusted})
 	require.NoError(t, err)
 	srv := web.New(web.Config{Locales: cat, Logger: slog.New(slog.DiscardHandler)})
 	c.Register(srv)
@@ -337,6 +340,72 @@ func TestSignInRateLimit(t *testing.T) {
 		r = c.tryLogin("dlh@oki.go.id", password)
 		require.Equal(t, http.StatusTooManyRequests, r.status)
 	})
+}
+
+// forwardedFor makes every request of c carry X-Forwarded-For: hops, as a reverse proxy adds it.
+func (c *client) forwardedFor(hops string) *client {
+	base := c.http.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	cp := *c.http
+	cp.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		r = r.Clone(r.Context())
+		r.Header.Set("X-Forwarded-For", hops)
+		return base.RoundTrip(r)
+	})
+	return &client{t: c.t, f: c.f, http: &cp}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// failLogins makes n failed sign-ins with accounts that do not exist.
+func failLogins(t *testing.T, c *client, n int, tag string) {
+	t.Helper()
+	for i := range n {
+		r := c.tryLogin("tidak-ada-"+tag+strconv.Itoa(i)+"@oki.go.id", "salah-sekali-sandinya")
+		require.Equal(t, http.StatusUnauthorized, r.status)
+	}
+}
+
+// TestSignInLimitBehindProxy: behind a trusted reverse proxy every client arrives from the
+// proxy's address, so the per-address limit counts the address the proxy forwards; from an
+// untrusted peer, or for the part of the header a client wrote itself, X-Forwarded-For is
+// ignored, so it cannot be used to dodge the limit.
+func TestSignInLimitBehindProxy(t *testing.T) {
+	db := modeltest.Open(t, models.DialectSQLite)
+	// The test server is reached over loopback: trust it as the proxy.
+	f := setupWith(t, db, "", false, netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"))
+	wargaA := f.client().forwardedFor("203.0.113.5")
+	failLogins(t, wargaA, 10, "a")
+	require.Equal(t, http.StatusTooManyRequests, wargaA.tryLogin("dlh@oki.go.id", password).status)
+	// Another client behind the same proxy is not locked out with the first.
+	r := f.client().forwardedFor("198.51.100.7").tryLogin("dlh@oki.go.id", password)
+	require.Equal(t, http.StatusSeeOther, r.status, r.body)
+	// A client that prepends a made-up address is still counted by the address the proxy saw.
+	r = f.client().forwardedFor("192.0.2.99, 203.0.113.5").tryLogin("dlh@oki.go.id", password)
+	require.Equal(t, http.StatusTooManyRequests, r.status)
+	// The audit log names the forwarded client.
+	require.Equal(t, http.StatusSeeOther, f.client().forwardedFor("198.51.100.7").tryLogin("pupr@oki.go.id", password).status)
+	var entry models.AuditEntry
+	require.NoError(t, db.Where("action = ? AND object = ?", "masuk", "user:pupr@oki.go.id").Order("id DESC").First(&entry).Error)
+	require.Equal(t, "198.51.100.7", entry.IP)
+
+	// Without trusted proxies the header is ignored: a spoofed address dodges nothing.
+	g := setupWith(t, modeltest.Open(t, models.DialectSQLite), "", false)
+	failLogins(t, g.client().forwardedFor("203.0.113.5"), 10, "b")
+	r = g.client().forwardedFor("198.51.100.7").tryLogin("dlh@oki.go.id", password)
+	require.Equal(t, http.StatusTooManyRequests, r.status)
+}
+
+func TestParseTrustedProxies(t *testing.T) {
+	p, err := console.ParseTrustedProxies(" 10.0.0.0/8, 127.0.0.1 ,::1,")
+	require.NoError(t, err)
+	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}, p)
+	_, err = console.ParseTrustedProxies("10.0.0.0/8, proxy.local")
+	require.EqualError(t, err, `"proxy.local" is neither an address nor a network (write e.g. 10.0.0.0/8 or 127.0.0.1)`)
 }
 
 func TestAuthorization(t *testing.T) {

@@ -25,7 +25,7 @@ func (c *Console) exportCSV(w http.ResponseWriter, r *http.Request, s *session) 
 	f := ParseFilter(r.URL.Query())
 	l := tr{c: c.cfg.Locales, lang: c.lang(w, r), loc: c.cfg.Loc}
 	now := c.now()
-	if err := Audit(ctx, c.cfg.DB, &s.User, clientIP(r), "pengaduan.ekspor", "pengaduan", f.Values().Encode(), now); err != nil {
+	if err := Audit(ctx, c.cfg.DB, &s.User, c.clientIP(r), "pengaduan.ekspor", "pengaduan", f.Values().Encode(), now); err != nil {
 		c.internal(w, r, s, err)
 		return
 	}

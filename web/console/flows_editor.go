@@ -268,7 +268,7 @@ func (c *Console) publishFlow(r *http.Request, s *session, id, src, note, action
 		if err != nil {
 			return err
 		}
-		return Audit(r.Context(), tx, &s.User, clientIP(r), action, "alur:"+id,
+		return Audit(r.Context(), tx, &s.User, c.clientIP(r), action, "alur:"+id,
 			"revisi "+strconv.FormatInt(rev.Revision, 10)+noteSuffix(note), c.now())
 	})
 	return rev, err

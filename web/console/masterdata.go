@@ -178,7 +178,7 @@ func (c *Console) saveAgency(w http.ResponseWriter, r *http.Request, s *session)
 		if err := tx.Save(&a).Error; err != nil {
 			return fmt.Errorf("save agency: %w", err)
 		}
-		return Audit(ctx, tx, &s.User, clientIP(r), action, "opd "+a.Code,
+		return Audit(ctx, tx, &s.User, c.clientIP(r), action, "opd "+a.Code,
 			fmt.Sprintf("nama=%q singkatan=%q triase=%t", a.Name, a.ShortName, a.Triage), now)
 	})
 	c.dataDone(w, r, s, "opd", err)
@@ -241,7 +241,7 @@ func (c *Console) saveCategory(w http.ResponseWriter, r *http.Request, s *sessio
 		if err := tx.Save(&k).Error; err != nil {
 			return fmt.Errorf("save category: %w", err)
 		}
-		return Audit(ctx, tx, &s.User, clientIP(r), action, "kategori "+k.Code,
+		return Audit(ctx, tx, &s.User, c.clientIP(r), action, "kategori "+k.Code,
 			fmt.Sprintf("nama=%q nama_en=%q opd=%s target=%d urutan=%d", k.Name, k.NameEN, a.Code, k.TargetDays, k.Sort), now)
 	})
 	c.dataDone(w, r, s, "kategori", err)
@@ -271,7 +271,7 @@ func (c *Console) addHoliday(w http.ResponseWriter, r *http.Request, s *session)
 		if err := tx.Create(&h).Error; err != nil {
 			return fmt.Errorf("add holiday: %w", err)
 		}
-		return Audit(ctx, tx, &s.User, clientIP(r), "libur.tambah", "libur "+h.Date,
+		return Audit(ctx, tx, &s.User, c.clientIP(r), "libur.tambah", "libur "+h.Date,
 			fmt.Sprintf("nama=%q jenis=%s", h.Name, h.Kind), now)
 	})
 	if err == nil {
@@ -295,7 +295,7 @@ func (c *Console) removeHoliday(w http.ResponseWriter, r *http.Request, s *sessi
 		if err := tx.Delete(&h).Error; err != nil {
 			return fmt.Errorf("remove holiday: %w", err)
 		}
-		return Audit(ctx, tx, &s.User, clientIP(r), "libur.hapus", "libur "+h.Date,
+		return Audit(ctx, tx, &s.User, c.clientIP(r), "libur.hapus", "libur "+h.Date,
 			fmt.Sprintf("nama=%q jenis=%s", h.Name, h.Kind), now)
 	})
 	if err == nil {
@@ -353,7 +353,7 @@ func (c *Console) saveRegion(w http.ResponseWriter, r *http.Request, s *session)
 		if err := tx.Save(&g).Error; err != nil {
 			return fmt.Errorf("save region: %w", err)
 		}
-		return Audit(ctx, tx, &s.User, clientIP(r), action, "wilayah "+g.Code, fmt.Sprintf("nama=%q jenis=%s", g.Name, g.Kind), now)
+		return Audit(ctx, tx, &s.User, c.clientIP(r), action, "wilayah "+g.Code, fmt.Sprintf("nama=%q jenis=%s", g.Name, g.Kind), now)
 	})
 	c.dataDone(w, r, s, "wilayah", err)
 }

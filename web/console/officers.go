@@ -106,7 +106,7 @@ func (c *Console) inviteOfficer(w http.ResponseWriter, r *http.Request, s *sessi
 		if code, err = c.cfg.Complaints.Invite(ctx, tx, agency, name, role, complaint.DefaultInviteTTL); err != nil {
 			return err
 		}
-		return Audit(ctx, tx, &s.User, clientIP(r), "petugas.undang", "petugas "+name,
+		return Audit(ctx, tx, &s.User, c.clientIP(r), "petugas.undang", "petugas "+name,
 			fmt.Sprintf("peran=%s opd=%s", role, agency), now)
 	})
 	switch {
@@ -151,7 +151,7 @@ func (c *Console) deactivateOfficer(w http.ResponseWriter, r *http.Request, s *s
 		if err := tx.Model(&o).Updates(map[string]any{"active": false, "updated_at": now}).Error; err != nil {
 			return fmt.Errorf("deactivate officer: %w", err)
 		}
-		return Audit(ctx, tx, &s.User, clientIP(r), "petugas.nonaktif", fmt.Sprintf("petugas %d", o.ID), o.Name, now)
+		return Audit(ctx, tx, &s.User, c.clientIP(r), "petugas.nonaktif", fmt.Sprintf("petugas %d", o.ID), o.Name, now)
 	})
 	switch {
 	case errors.Is(err, gorm.ErrRecordNotFound):

@@ -27,7 +27,7 @@ func (c *Console) exportXLSX(w http.ResponseWriter, r *http.Request, s *session)
 		c.internal(w, r, s, fmt.Errorf("export complaints xlsx: %w", err))
 		return
 	}
-	if err := Audit(ctx, c.cfg.DB, &s.User, clientIP(r), "pengaduan.ekspor_xlsx", "pengaduan", f.Values().Encode(), now); err != nil {
+	if err := Audit(ctx, c.cfg.DB, &s.User, c.clientIP(r), "pengaduan.ekspor_xlsx", "pengaduan", f.Values().Encode(), now); err != nil {
 		c.internal(w, r, s, err)
 		return
 	}
