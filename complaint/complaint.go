@@ -82,7 +82,8 @@ type Service struct {
 	Jobs JobInserter
 	// Notifier tells people about changes; nil tells nobody.
 	Notifier Notifier
-	// Calendar counts working days; nil means the regency's, loaded once from the database.
+	// Calendar counts working days; nil means the regency's, loaded from the database and
+	// read again every CalendarTTL, so holidays seeded by another process are seen.
 	Calendar *Calendar
 	// Log receives warnings (refused officer actions, missed deadlines); nil means slog.Default().
 	Log *slog.Logger
@@ -92,13 +93,21 @@ type Service struct {
 	Sequences *gorm.DB
 
 	calMu sync.Mutex
+	// calLoaded is when Calendar was read from the database (zero: it was given).
+	calLoaded time.Time
 }
 
-// calendar returns s.Calendar, loading it from the database the first time.
+// CalendarTTL is how long a calendar read from the database is used before it is
+// read again. The console resets it at once when it changes the holidays; this
+// bounds how long a change made elsewhere (`suarawarga seed` on a running bot) waits.
+const CalendarTTL = 5 * time.Minute
+
+// calendar returns s.Calendar, reading it from the database when it is not set or
+// the copy read earlier is older than CalendarTTL.
 func (s *Service) calendar(ctx context.Context, tx *gorm.DB) (*Calendar, error) {
 	s.calMu.Lock()
 	defer s.calMu.Unlock()
-	if s.Calendar != nil {
+	if s.Calendar != nil && (s.calLoaded.IsZero() || time.Since(s.calLoaded) < CalendarTTL) {
 		return s.Calendar, nil
 	}
 	_, loc, err := s.settings(ctx, tx)
@@ -109,7 +118,7 @@ func (s *Service) calendar(ctx context.Context, tx *gorm.DB) (*Calendar, error) 
 	if err != nil {
 		return nil, err
 	}
-	s.Calendar = cal
+	s.Calendar, s.calLoaded = cal, time.Now()
 	return cal, nil
 }
 
