@@ -192,7 +192,7 @@ func (a *App) tellAdmins(ctx context.Context, key string) error {
 				return fmt.Errorf("admin %d: %w", adm.ID, err)
 			}
 			outs := []bot.Outbound{{Text: a.Locales.T(cit.Lang, key, nil)}}
-			if err := bot.QueueOutbound(ctx, tx, a.River, cit.ID, nil, m.Channel, m.ChatID, outs, a.now()); err != nil {
+			if err := bot.QueueOutbound(ctx, tx, a.River, cit.ID, nil, m.Channel, m.ChatID, bot.WithLang(outs, cit.Lang), a.now()); err != nil {
 				return err
 			}
 		}

@@ -64,6 +64,19 @@ type Outbound struct {
 	Lng         float64 `json:"lng,omitempty"`
 	// Ref is the id of the outbound message row; adapters may use it as an idempotency key.
 	Ref int64 `json:"ref,omitempty"`
+	// Lang is the language the text was written in ("id" or "en"; empty means "id"), for
+	// what an adapter adds itself, such as WhatsApp's "reply with a number" line.
+	Lang string `json:"lang,omitempty"`
+}
+
+// WithLang sets the language of every message in outs that has none.
+func WithLang(outs []Outbound, lang string) []Outbound {
+	for i := range outs {
+		if outs[i].Lang == "" {
+			outs[i].Lang = lang
+		}
+	}
+	return outs
 }
 
 // Channel is the seam every platform adapter implements.

@@ -519,7 +519,7 @@ func (h *Handler) queue(ctx context.Context, tx *gorm.DB, cit *models.Citizen, c
 	if len(outs) == 0 {
 		return nil
 	}
-	return QueueOutbound(ctx, tx, h.Jobs, cit.ID, convID, channel, chatID, outs, h.now())
+	return QueueOutbound(ctx, tx, h.Jobs, cit.ID, convID, channel, chatID, WithLang(outs, cit.Lang), h.now())
 }
 
 // QueueOutbound records outs as queued messages to one chat and inserts the

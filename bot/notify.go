@@ -56,7 +56,7 @@ func (h *Handler) Notify(ctx context.Context, tx *gorm.DB, n complaint.Notificat
 		if err != nil {
 			return err
 		}
-		outs = append(outs, media...)
+		outs = WithLang(append(outs, media...), p.Lang)
 		if c != nil {
 			outs[len(outs)-1].Choices = h.officerButtons(p.Lang, c.Code, c.Status)
 		}

@@ -29,13 +29,13 @@ func TestRender(t *testing.T) {
 		flows.Ended{},
 	}
 	require.Equal(t, []Outbound{
-		{Text: "Halo Sari\nHalo \nYakin?", Choices: []Choice{{ID: "ya", Label: "Ya"}, {ID: "tidak", Label: "Tidak"}}},
-		{Text: "Pilih", Choices: []Choice{{ID: "k", Label: "Kirim"}, {ID: "OKI-1", Label: "OKI-1 · Jalan"}}},
-		{Text: "Kirim foto", Choices: []Choice{{ID: "lewati", Label: "Lewati"}}},
-		{Text: "Pilih", AskLocation: true},
-		{Text: "Halo Budi"},
+		{Text: "Halo Sari\nHalo \nYakin?", Choices: []Choice{{ID: "ya", Label: "Ya"}, {ID: "tidak", Label: "Tidak"}}, Lang: "id"},
+		{Text: "Pilih", Choices: []Choice{{ID: "k", Label: "Kirim"}, {ID: "OKI-1", Label: "OKI-1 · Jalan"}}, Lang: "id"},
+		{Text: "Kirim foto", Choices: []Choice{{ID: "lewati", Label: "Lewati"}}, Lang: "id"},
+		{Text: "Pilih", AskLocation: true, Lang: "id"},
+		{Text: "Halo Budi", Lang: "id"},
 	}, Render(tr, "id", effs))
 
-	require.Equal(t, []Outbound{{Text: "Hello Ana"}}, Render(tr, "en", []flows.Effect{flows.Say{Key: "u.halo", Data: map[string]string{"nama": "Ana"}}}))
+	require.Equal(t, []Outbound{{Text: "Hello Ana", Lang: "en"}}, Render(tr, "en", []flows.Effect{flows.Say{Key: "u.halo", Data: map[string]string{"nama": "Ana"}}}))
 	require.Empty(t, Render(tr, "id", []flows.Effect{flows.Wait{}, flows.Ended{}}))
 }

@@ -1,6 +1,7 @@
 package whatsapp
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -142,7 +143,7 @@ func (c *Channel) setProgress(ref int64, n int) {
 // numbered list with a hint on the last text part, a location request an
 // instruction.
 func (c *Channel) plan(out bot.Outbound) []part {
-	lang := c.lang(out.ChatID)
+	lang := cmp.Or(out.Lang, "id")
 	text := strings.TrimSpace(out.Text)
 	var tail []string
 	if out.AskLocation {
@@ -283,7 +284,6 @@ func (c *Channel) photoFile(p string) (string, bool) {
 
 // lang is the language of the adapter's own hints. WhatsApp gives no language
 // hint and Outbound carries none, so they follow the reference language.
-func (c *Channel) lang(string) string { return "id" }
 
 // handleMessage translates, downloads a photo, maps a typed number to the choice
 // it picks, hands the message to h, and marks it read once it is committed.
