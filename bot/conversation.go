@@ -458,7 +458,7 @@ func (h *Handler) apply(ctx context.Context, tx *gorm.DB, cit *models.Citizen, c
 			conv.ExpiresAt = &exp
 		}
 	}
-	outs := append(prefix, Render(h.Locales, cit.Lang, effects)...)
+	outs := append(prefix, Render(ChannelTexts{Translator: h.Locales, Channel: channel}, cit.Lang, effects)...)
 	// On PostgreSQL a conversation that exists is saved with the replies in one statement.
 	together := conv.ID != 0 && len(outs) > 0 && models.Dialect(tx) == models.DialectPostgres
 	if !together {

@@ -39,3 +39,18 @@ func TestRender(t *testing.T) {
 	require.Equal(t, []Outbound{{Text: "Hello Ana", Lang: "en"}}, Render(tr, "en", []flows.Effect{flows.Say{Key: "u.halo", Data: map[string]string{"nama": "Ana"}}}))
 	require.Empty(t, Render(tr, "id", []flows.Effect{flows.Wait{}, flows.Ended{}}))
 }
+
+func TestChannelTexts(t *testing.T) {
+	t.Parallel()
+	tr, err := locales.New(map[string][]byte{
+		"id": []byte("u:\n  lokasi: Tekan tombol\n  lokasi_whatsapp: Kirim lokasi\n  halo: \"Halo {{.nama}}\"\n"),
+		"en": []byte("u:\n  lokasi: Press the button\n  halo: \"Hello {{.nama}}\"\n"),
+	})
+	require.NoError(t, err)
+	wa := ChannelTexts{Translator: tr, Channel: "whatsapp"}
+	require.Equal(t, "Kirim lokasi", wa.T("id", "u.lokasi", nil))
+	require.Equal(t, "Kirim lokasi", wa.T("en", "u.lokasi", nil), "a variant only in Indonesian beats the button text")
+	require.Equal(t, "Hello Ana", wa.T("en", "u.halo", map[string]any{"nama": "Ana"}), "keys without a variant are as they were")
+	require.Equal(t, "Tekan tombol", ChannelTexts{Translator: tr, Channel: "telegram"}.T("id", "u.lokasi", nil))
+	require.Equal(t, "Hi Ana", wa.Execute("id", "Hi {{.nama}}", map[string]any{"nama": "Ana"}))
+}

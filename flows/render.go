@@ -28,7 +28,7 @@ func Text(tr Translator, ov Overrides, lang, key string, data map[string]any) st
 		if x, ok := tr.(TemplateRenderer); ok {
 			return x.Execute(lang, src, data)
 		}
-		return execute(src, data)
+		return ExecuteTemplate(src, data)
 	}
 	if tr == nil {
 		return key
@@ -36,8 +36,9 @@ func Text(tr Translator, ov Overrides, lang, key string, data map[string]any) st
 	return tr.T(lang, key, data)
 }
 
-// execute renders src over data; a broken template shows its source rather than nothing.
-func execute(src string, data map[string]any) string {
+// ExecuteTemplate renders src over data alone (no catalog globals); a broken template
+// shows its source rather than nothing.
+func ExecuteTemplate(src string, data map[string]any) string {
 	if !strings.Contains(src, "{{") {
 		return src
 	}
