@@ -632,6 +632,12 @@ func (s *Service) newComplaintNotice(ctx context.Context, tx *gorm.DB, c *models
 	if c.Lat != nil && c.Lng != nil {
 		d["lat"], d["lng"] = *c.Lat, *c.Lng
 	}
+	// How many working days the OPD has left to respond, as CONVERSATION.md shows it.
+	if cal, err := s.calendar(ctx, tx); err == nil {
+		if n := cal.WorkingDaysBetween(s.now(), c.RespondBy); n > 0 {
+			d["hari_kerja"] = n
+		}
+	}
 	if c.RegionID != nil {
 		var r models.Region
 		if err := tx.WithContext(ctx).Where("id = ?", *c.RegionID).Take(&r).Error; err != nil {

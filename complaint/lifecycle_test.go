@@ -29,7 +29,7 @@ func TestLifecycle(t *testing.T) {
 		require.ElementsMatch(t, []int64{w.ids["Andi PUPR"], w.ids["Rina PUPR"], w.ids["Kepala PUPR"]}, n.To, "the OPD's officers and head")
 		require.Equal(t, "🆕 Laporan baru untuk Dinas PUPR — "+c.Code+"\nKategori: Jalan & jembatan · Kec. Kayu Agung, Kedaton\n"+
 			"Alamat: depan Pasar Kayuagung\n\"Jalan di depan Pasar Kayuagung berlubang besar sejak 3 bulan\"\nPelapor: Budi Santoso\n"+
-			"Batas tanggapan: Jumat, 4 Desember 2026", n.Text[w.ids["Andi PUPR"]])
+			"Batas tanggapan: Jumat, 4 Desember 2026 (5 hari kerja)", n.Text[w.ids["Andi PUPR"]])
 		require.Contains(t, n.Text[w.ids["Rina PUPR"]], "Category: Roads & bridges", "rendered in the officer's language")
 		require.Contains(t, n.Text[w.ids["Rina PUPR"]], "Respond by: Friday, 4 December 2026")
 		require.Len(t, w.timers(), 4, "respond and resolve: a reminder and a breach each")
