@@ -342,7 +342,7 @@ func toInput(in Inbound, photo *models.Attachment) flows.Input {
 	case KindLocation:
 		return flows.Input{Kind: flows.InputLocation, Lat: in.Lat, Lng: in.Lng}
 	case KindPhoto:
-		return flows.Input{Kind: flows.InputPhoto, PhotoRef: strconv.FormatInt(photo.ID, 10)}
+		return flows.Input{Kind: flows.InputPhoto, PhotoRef: strconv.FormatInt(photo.ID, 10), Text: in.Text}
 	case KindUnsupported:
 		return flows.Input{Kind: flows.InputUnsupported, Unsupported: in.Unsupported}
 	}

@@ -136,11 +136,7 @@ func (e *env) submit(ctx context.Context, st *flows.State) (string, error) {
 			in.Lat, in.Lng = &lat, &lng
 		}
 	}
-	for _, ref := range strings.Split(d["foto"], ",") {
-		if id, err := strconv.ParseInt(strings.TrimSpace(ref), 10, 64); err == nil {
-			in.AttachmentIDs = append(in.AttachmentIDs, id)
-		}
-	}
+	in.AttachmentIDs = photoIDs(d["foto"])
 	c, ag, err := e.h.Complaints.SubmitRouted(ctx, e.tx, in)
 	if err != nil {
 		return "", fmt.Errorf("submit complaint: %w", err)
@@ -220,9 +216,20 @@ func (e *env) citizenAction(ctx context.Context, action string, p map[string]str
 		}
 		err = s.Rate(ctx, e.tx, p["kode"], id, score, p["komentar"])
 	case flows.ActionAnswerInfo:
-		_, err = s.AnswerInfo(ctx, e.tx, p["kode"], id, p["teks"], nil)
+		_, err = s.AnswerInfo(ctx, e.tx, p["kode"], id, p["teks"], photoIDs(p["foto"]))
 	}
 	return outcome(err)
+}
+
+// photoIDs reads the attachment ids a photo question saved ("12,13").
+func photoIDs(refs string) []int64 {
+	var ids []int64
+	for _, ref := range strings.Split(refs, ",") {
+		if id, err := strconv.ParseInt(strings.TrimSpace(ref), 10, 64); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // officerAction runs the last step of an officer flow as that officer.

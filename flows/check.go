@@ -262,7 +262,7 @@ func (v *validator) flows() []string {
 
 var kindFields = map[string][]string{
 	KindSay:    {"say", "data", "next", "end", "set"},
-	KindAsk:    {"ask", "text", "data", "save", "min_length", "max_length", "invalid", "skip", "choices", "yes", "no", "next", "set", "timeout"},
+	KindAsk:    {"ask", "text", "data", "save", "min_length", "max_length", "invalid", "skip", "accept_photo", "choices", "yes", "no", "next", "set", "timeout"},
 	KindBranch: {"branch", "else", "next", "set"},
 	KindDo:     {"do", "with", "on", "next", "set"},
 	KindGoto:   {"goto", "with", "set"},
@@ -346,6 +346,12 @@ func (v *validator) ask(n *Node, path []string) bool {
 	v.key(n.FieldLine("skip"), path, "skip", n.Skip)
 	if n.Text == "" {
 		v.add(Error, n.Line, path, "text: a question needs a text")
+	}
+	if n.AcceptPhoto && n.Ask != AskText {
+		v.add(Error, n.FieldLine("accept_photo"), path, "accept_photo works only on a text question (a photo question takes photos anyway)")
+	}
+	if n.AcceptPhoto && n.Save == "" {
+		v.add(Error, n.FieldLine("accept_photo"), path, "accept_photo needs save: the photo is kept under SAVE_foto")
 	}
 	if n.MaxLength > 0 && n.MinLength > n.MaxLength {
 		v.add(Error, n.FieldLine("min_length"), path, "min_length (%d) is larger than max_length (%d)", n.MinLength, n.MaxLength)

@@ -191,6 +191,13 @@ nodes:
   a: {ask: text, text: t.a, next: b}
   b: {say: t.a, end: true}
 `, []string{"error 04: x › a › save: a text question needs save"}},
+		{"accept_photo on a choice", `
+flow: x
+start: a
+nodes:
+  a: {ask: yesno, text: t.a, accept_photo: true, save: s, yes: b, no: b}
+  b: {say: t.a, end: true}
+`, []string{"error 04: x › a › accept_photo works only on a text question (a photo question takes photos anyway)"}},
 		{"missing flow id", `
 start: a
 nodes:

@@ -566,6 +566,12 @@ func (r *run) answer(n *Node, in Input) error {
 			}
 			return nil
 		}
+		if n.Ask == AskText && n.AcceptPhoto {
+			// A photo answers the question; its caption, if any, is the text.
+			r.st.Data[n.Save] = strings.TrimSpace(in.Text)
+			r.addPhoto(n.Save+"_foto", in.PhotoRef)
+			return r.next(n.Next)
+		}
 		if key := r.st.Data[albumKey]; key != "" {
 			// More photos of the album just sent to the previous question.
 			r.addPhoto(key, in.PhotoRef)

@@ -225,6 +225,31 @@ func TestTextLimits(t *testing.T) {
 	require.Equal(t, []string{"say umum.mohon_teks", "ask pengaduan.tanya_uraian", "wait"}, keys(effs))
 }
 
+// A text question with accept_photo takes a photo as the answer, its caption as the text.
+func TestTextQuestionAcceptsPhoto(t *testing.T) {
+	t.Parallel()
+	f, err := flows.Parse([]byte(`
+flow: x
+start: a
+nodes:
+  a: {ask: text, text: t.a, accept_photo: true, save: jawaban, next: b}
+  b: {say: t.b, end: true}
+`))
+	require.NoError(t, err)
+	var e flows.Engine
+	_, st, _, err := e.Step(t.Context(), f, flows.State{}, flows.Input{Kind: flows.InputStart}, nil)
+	require.NoError(t, err)
+	_, got, effs, err := e.Step(t.Context(), f, st, flows.Input{Kind: flows.InputPhoto, PhotoRef: "7", Text: " lubangnya di sini "}, nil)
+	require.NoError(t, err)
+	require.Equal(t, []string{"say t.b"}, keys(effs)[:1])
+	require.Equal(t, "7", got.Data["jawaban_foto"])
+	require.Equal(t, "lubangnya di sini", got.Data["jawaban"])
+	_, got, _, err = e.Step(t.Context(), f, st, flows.Input{Kind: flows.InputText, Text: "di depan sekolah"}, nil)
+	require.NoError(t, err)
+	require.Equal(t, "di depan sekolah", got.Data["jawaban"])
+	require.Empty(t, got.Data["jawaban_foto"])
+}
+
 func TestWaitAndTimers(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

@@ -115,10 +115,13 @@ type Node struct {
 	MaxLength int
 	Invalid   string // locale key said on an invalid answer
 	Skip      string // locale key: label of the skip choice of a photo question
-	Choices   []*ChoiceSpec
-	From      string // data source of the choices
-	Empty     string // node to go to when the data source gives no choices
-	Yes, No   string // targets of a yesno question
+	// AcceptPhoto lets a text question take a photo as the answer: its reference goes to
+	// Save+"_foto" (comma-separated, like a photo question's) and its caption to Save.
+	AcceptPhoto bool
+	Choices     []*ChoiceSpec
+	From        string // data source of the choices
+	Empty       string // node to go to when the data source gives no choices
+	Yes, No     string // targets of a yesno question
 
 	Branch []*BranchCase
 	Else   string
@@ -404,6 +407,8 @@ func (p *parser) node(id string, line int, v *yaml.Node) *Node {
 			n.Invalid = p.str(val, path, "invalid")
 		case "skip":
 			n.Skip = p.str(val, path, "skip")
+		case "accept_photo":
+			n.AcceptPhoto = p.boolean(val, path, "accept_photo")
 		case "choices":
 			p.choices(n, val, path)
 		case "yes":
