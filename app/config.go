@@ -34,6 +34,8 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client of the
 	// console (TRUSTED_PROXIES: addresses or networks, comma-separated; none by default).
 	TrustedProxies []netip.Prefix
+	// MetricsToken, when set, is the bearer token a /metrics scrape must send (METRICS_TOKEN).
+	MetricsToken string
 }
 
 // ConfigFromEnv reads the environment variables of DESIGN.md, with defaults that
@@ -48,6 +50,7 @@ func ConfigFromEnv() (Config, error) {
 		TelegramToken:         os.Getenv("TELEGRAM_BOT_TOKEN"),
 		TelegramAPIURL:        strings.TrimRight(env("TELEGRAM_API_URL", "https://api.telegram.org"), "/"),
 		TelegramWebhookSecret: os.Getenv("TELEGRAM_WEBHOOK_SECRET"),
+		MetricsToken:          os.Getenv("METRICS_TOKEN"),
 		MaxPhotoSize:          10 << 20,
 	}
 	if v := os.Getenv("MAX_PHOTO_MB"); v != "" {

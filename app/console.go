@@ -23,6 +23,6 @@ func (a *App) setupConsole(opt Options) error {
 		return err
 	}
 	c.Register(a.Web)
-	a.Web.Handle("GET /metrics", console.Metrics(a.DB, opt.Now, a.Log))
+	a.Web.Handle("GET /metrics", console.MetricsToken(a.Config.MetricsToken, console.Metrics(a.DB, opt.Now, a.Log)))
 	return nil
 }

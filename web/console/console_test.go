@@ -622,6 +622,27 @@ func TestListFiltersAndExport(t *testing.T) {
 	})
 }
 
+func TestMetricsToken(t *testing.T) {
+	t.Parallel()
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "suarawarga_complaints 1\n") })
+	scrape := func(h http.Handler, auth string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		if auth != "" {
+			r.Header.Set("Authorization", auth)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	require.Equal(t, http.StatusOK, scrape(console.MetricsToken("", ok), "").Code, "no token: open, as before")
+	guarded := console.MetricsToken("rahasia-123", ok)
+	require.Equal(t, http.StatusUnauthorized, scrape(guarded, "").Code)
+	require.Equal(t, http.StatusUnauthorized, scrape(guarded, "Bearer salah").Code)
+	w := scrape(guarded, "Bearer rahasia-123")
+	require.Equal(t, http.StatusOK, w.Code)
+	require.Equal(t, "suarawarga_complaints 1\n", w.Body.String())
+}
+
 func TestMetrics(t *testing.T) {
 	modeltest.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := setup(t, db)

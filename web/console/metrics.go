@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,23 @@ import (
 	"github.com/suarawarga/suarawarga/complaint"
 	"github.com/suarawarga/suarawarga/models"
 )
+
+// MetricsToken guards h with a bearer token: a scrape must send
+// "Authorization: Bearer TOKEN" (METRICS_TOKEN); an empty token leaves h open.
+func MetricsToken(token string, h http.Handler) http.Handler {
+	if token == "" {
+		return h
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
 
 // Metrics serves /metrics in the Prometheus text format (version 0.0.4), computed from the
 // database at each scrape, so every replica reports the same figures: messages in and out per
