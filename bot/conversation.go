@@ -122,8 +122,7 @@ func (h *Handler) recordInbound(ctx context.Context, tx *gorm.DB, in Inbound, st
 		case err != nil:
 			return nil, nil, false, err
 		case cit != nil && !inserted:
-			h.logger().Debug("duplicate inbound dropped", slog.String("channel", in.Channel), slog.String("message_id", in.MessageID))
-			return nil, nil, true, nil
+			return h.duplicate(in)
 		case cit != nil:
 			return cit, who, false, nil
 		}
@@ -140,10 +139,15 @@ func (h *Handler) recordInbound(ctx context.Context, tx *gorm.DB, in Inbound, st
 		return nil, nil, false, fmt.Errorf("record inbound: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
-		h.logger().Debug("duplicate inbound dropped", slog.String("channel", in.Channel), slog.String("message_id", in.MessageID))
-		return nil, nil, true, nil
+		return h.duplicate(in)
 	}
 	return cit, who, false, nil
+}
+
+// duplicate is recordInbound's answer for a message already recorded: drop it.
+func (h *Handler) duplicate(in Inbound) (*models.Citizen, *sender, bool, error) {
+	h.logger().Debug("duplicate inbound dropped", slog.String("channel", in.Channel), slog.String("message_id", in.MessageID))
+	return nil, nil, true, nil
 }
 
 // answerQuoted attaches a citizen's reply that quotes the bot's question from an

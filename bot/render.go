@@ -21,7 +21,7 @@ type ChannelTexts struct {
 // T renders key, or the channel's variant of it.
 func (c ChannelTexts) T(lang, key string, data map[string]any) string {
 	if h, ok := c.Translator.(interface{ Has(lang, key string) bool }); ok && c.Channel != "" {
-		if v := key + "_" + c.Channel; h.Has(lang, v) || h.Has("id", v) {
+		if v := key + "_" + c.Channel; h.Has(lang, v) || h.Has(flows.DefaultLanguage, v) {
 			key = v
 		}
 	}

@@ -600,10 +600,9 @@ func (r *run) labeled(opts []option) []labeled {
 	for i, o := range opts {
 		text := o.Label
 		if !o.Literal {
-			// The label as the person reads it: the flow's own wording first, then the catalog.
-			if _, ok := r.texts().Lookup(r.st.Lang, o.Label); ok || r.e.Texts != nil {
-				text = Text(r.e.Texts, r.texts(), r.st.Lang, o.Label, nil)
-			}
+			// The label as the person reads it: the flow's own wording first, then the catalog
+			// (Text gives the key back when there is neither).
+			text = Text(r.e.Texts, r.texts(), r.st.Lang, o.Label, nil)
 		}
 		out[i] = labeled{Choice: o.Choice, text: text}
 	}
