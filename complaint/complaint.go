@@ -394,6 +394,11 @@ func (s *Service) Status(ctx context.Context, tx *gorm.DB, code string, citizenI
 	if c.CitizenID != citizenID {
 		return nil, fmt.Errorf("load complaint %s: %w", c.Code, ErrNotFound)
 	}
+	return statusView(db, c)
+}
+
+// statusView loads what every view of c shows: its OPD, category and timeline.
+func statusView(db *gorm.DB, c *models.Complaint) (*StatusView, error) {
 	v := &StatusView{Complaint: *c}
 	if err := db.Where("id = ?", c.AgencyID).Take(&v.Agency).Error; err != nil {
 		return nil, fmt.Errorf("load complaint %s agency: %w", c.Code, err)

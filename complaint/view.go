@@ -26,15 +26,9 @@ func (s *Service) View(ctx context.Context, tx *gorm.DB, code string, viewer Act
 	if err := s.authorize(ctx, db, viewer, c, "lihat"); err != nil {
 		return nil, fmt.Errorf("view complaint %s: %w", c.Code, err)
 	}
-	v := &StatusView{Complaint: *c}
-	if err := db.Where("id = ?", c.AgencyID).Take(&v.Agency).Error; err != nil {
-		return nil, fmt.Errorf("load complaint %s agency: %w", c.Code, err)
-	}
-	if err := db.Where("id = ?", c.CategoryID).Take(&v.Category).Error; err != nil {
-		return nil, fmt.Errorf("load complaint %s category: %w", c.Code, err)
-	}
-	if err := db.Where("complaint_id = ?", c.ID).Order("created_at, id").Find(&v.Events).Error; err != nil {
-		return nil, fmt.Errorf("load complaint %s timeline: %w", c.Code, err)
+	v, err := statusView(db, c)
+	if err != nil {
+		return nil, err
 	}
 	if err := db.Where("complaint_id = ?", c.ID).Order("created_at, attachment_id").Find(&v.Attachments).Error; err != nil {
 		return nil, fmt.Errorf("load complaint %s attachments: %w", c.Code, err)
