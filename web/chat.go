@@ -2,26 +2,19 @@ package web
 
 import (
 	"bytes"
-	"compress/gzip"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"html/template"
-	"io/fs"
-	"mime"
 	"net/http"
-	"path"
-	"strconv"
-	"strings"
 
 	"github.com/suarawarga/suarawarga/bot/webchat"
+	"github.com/suarawarga/suarawarga/web/assets"
 )
 
 //go:embed static templates
-var assets embed.FS
+var embedded embed.FS
 
 // pageTemplate is the chat page; the text comes from the locales, the script and style from /static/.
-var pageTemplate = template.Must(template.ParseFS(assets, "templates/chat.html"))
+var pageTemplate = template.Must(template.ParseFS(embedded, "templates/chat.html"))
 
 // scriptKeys are the webchat locale keys the page's script needs, without the namespace.
 // Values may contain {name} placeholders the script fills in.
@@ -79,8 +72,8 @@ func (p *chatPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"ganti_bahasa": t("ganti_bahasa", nil),
 		},
 		Strings:       map[string]string{},
-		ScriptURL:     staticURL("chat.js"),
-		StyleURL:      staticURL("chat.css"),
+		ScriptURL:     static.URL("chat.js"),
+		StyleURL:      static.URL("chat.css"),
 		MaxTextRunes:  maxTextRunes,
 		MaxPhotoBytes: maxPhotoMB << 20,
 	}
@@ -101,101 +94,5 @@ func (p *chatPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-// staticFile is one embedded asset, with its gzip form and content hash.
-type staticFile struct {
-	body, gz    []byte
-	contentType string
-	hash        string
-}
-
-// staticFiles holds every file under static/, prepared once.
-var staticFiles = func() map[string]*staticFile {
-	files := map[string]*staticFile{}
-	entries, err := fs.ReadDir(assets, "static")
-	if err != nil {
-		panic(err)
-	}
-	for _, e := range entries {
-		if e.IsDir() {
-			continue
-		}
-		body, err := assets.ReadFile(path.Join("static", e.Name()))
-		if err != nil {
-			panic(err)
-		}
-		sum := sha256.Sum256(body)
-		var gz bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-		_, _ = zw.Write(body)
-		_ = zw.Close()
-		ct := mime.TypeByExtension(path.Ext(e.Name()))
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
-		files[e.Name()] = &staticFile{body: body, gz: gz.Bytes(), contentType: ct, hash: hex.EncodeToString(sum[:6])}
-	}
-	return files
-}()
-
-// staticURL is a file's address with its content hash, so browsers may cache it for long.
-func staticURL(name string) string {
-	f := staticFiles[name]
-	if f == nil {
-		return "/static/" + name
-	}
-	return "/static/" + name + "?v=" + f.hash
-}
-
-// staticHandler serves the embedded files, gzipped when the browser accepts it.
-func staticHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f := staticFiles[r.PathValue("file")]
-		if f == nil {
-			http.NotFound(w, r)
-			return
-		}
-		h := w.Header()
-		body, etag := f.body, `"`+f.hash+`"`
-		if acceptsGzip(r) {
-			h.Set("Content-Encoding", "gzip")
-			body, etag = f.gz, `"`+f.hash+`-gz"`
-		}
-		h.Set("ETag", etag)
-		h.Set("Vary", "Accept-Encoding")
-		if r.URL.Query().Get("v") == f.hash {
-			h.Set("Cache-Control", "public, max-age=31536000, immutable")
-		} else {
-			h.Set("Cache-Control", "no-cache")
-		}
-		if r.Header.Get("If-None-Match") == etag {
-			h.Del("Content-Encoding")
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		h.Set("Content-Type", f.contentType)
-		h.Set("Content-Length", strconv.Itoa(len(body)))
-		if r.Method == http.MethodHead {
-			return
-		}
-		_, _ = w.Write(body)
-	})
-}
-
-func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		enc, params, _ := strings.Cut(part, ";")
-		if !strings.EqualFold(strings.TrimSpace(enc), "gzip") {
-			continue
-		}
-		for _, p := range strings.Split(params, ";") {
-			k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
-			if strings.EqualFold(k, "q") {
-				if q, err := strconv.ParseFloat(v, 64); err == nil && q == 0 {
-					return false
-				}
-			}
-		}
-		return true
-	}
-	return false
-}
+// static is the web chat's files under /static.
+var static = assets.New(embedded, "static", "/static")

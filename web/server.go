@@ -64,7 +64,7 @@ func New(cfg Config) *Server {
 		_, _ = w.Write([]byte("ok"))
 	})
 	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /static/{file}", staticHandler())
+	s.mux.Handle("GET /static/{file}", static.Handler())
 	if cfg.Webchat != nil {
 		s.mux.Handle("GET /{$}", s.page)
 		cfg.Webchat.Register(s.mux)

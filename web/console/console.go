@@ -7,9 +7,7 @@ package console
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -27,6 +25,7 @@ import (
 
 	"github.com/suarawarga/suarawarga/complaint"
 	"github.com/suarawarga/suarawarga/models"
+	webassets "github.com/suarawarga/suarawarga/web/assets"
 )
 
 //go:embed templates static
@@ -162,7 +161,7 @@ func (c *Console) Register(mux Handler) {
 	c.registerXLSX(mux)
 	c.registerMasterData(mux)
 	c.registerFlows(mux)
-	mux.Handle("GET "+Prefix+"/static/{file}", staticHandler())
+	mux.Handle("GET "+Prefix+"/static/{file}", static.Handler())
 	c.registerDashboard(mux)
 }
 
@@ -386,7 +385,7 @@ type layoutData struct {
 
 func (c *Console) data(w http.ResponseWriter, r *http.Request, s *session, titleKey string, page any) *layoutData {
 	l := tr{c: c.cfg.Locales, lang: c.lang(w, r), loc: c.cfg.Loc}
-	d := &layoutData{L: l, Title: l.T(titleKey), Style: staticURL("konsol.css"), Page: page, Path: r.URL.Path, Other: "en"}
+	d := &layoutData{L: l, Title: l.T(titleKey), Style: static.URL("konsol.css"), Page: page, Path: r.URL.Path, Other: "en"}
 	if l.lang == "en" {
 		d.Other = "id"
 	}
@@ -462,57 +461,5 @@ var funcs = template.FuncMap{
 	},
 }
 
-// staticFile is one embedded console asset with its content hash.
-type staticFile struct {
-	body        []byte
-	contentType string
-	hash        string
-}
-
-var staticFiles = func() map[string]*staticFile {
-	out := map[string]*staticFile{}
-	entries, err := fs.ReadDir(assets, "static")
-	if err != nil {
-		panic(err)
-	}
-	for _, e := range entries {
-		body, err := assets.ReadFile("static/" + e.Name())
-		if err != nil {
-			panic(err)
-		}
-		sum := sha256.Sum256(body)
-		ct := "application/octet-stream"
-		switch {
-		case strings.HasSuffix(e.Name(), ".css"):
-			ct = "text/css; charset=utf-8"
-		case strings.HasSuffix(e.Name(), ".js"):
-			ct = "text/javascript; charset=utf-8"
-		}
-		out[e.Name()] = &staticFile{body: body, contentType: ct, hash: hex.EncodeToString(sum[:6])}
-	}
-	return out
-}()
-
-func staticURL(name string) string {
-	if f := staticFiles[name]; f != nil {
-		return Prefix + "/static/" + name + "?v=" + f.hash
-	}
-	return Prefix + "/static/" + name
-}
-
-func staticHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f := staticFiles[r.PathValue("file")]
-		if f == nil {
-			http.NotFound(w, r)
-			return
-		}
-		if r.URL.Query().Get("v") == f.hash {
-			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-		} else {
-			w.Header().Set("Cache-Control", "no-cache")
-		}
-		w.Header().Set("Content-Type", f.contentType)
-		_, _ = w.Write(f.body)
-	})
-}
+// static is the console's files under /konsol/static.
+var static = webassets.New(assets, "static", Prefix+"/static")
