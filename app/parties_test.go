@@ -126,6 +126,8 @@ func (r *partyRunner) collect() []string {
 			fm.Choices = append(fm.Choices, flows.Choice{ID: c.ID, Label: c.Label, Literal: true})
 		}
 		switch {
+		case o.PhotoPath != "" && o.Text != "":
+			fm.Text = "(foto) " + o.Text
 		case o.PhotoPath != "":
 			fm.Text = "(foto)"
 		case o.HasLocation:

@@ -145,13 +145,19 @@ func (c *citizen) press(label string) telegramtest.Message {
 // location and sending a photo, and returns the ticket code.
 func (c *citizen) fileByButtons() string {
 	c.t.Helper()
+	return c.fileDescribing("Jalan di depan Pasar Kayuagung berlubang besar sejak 3 bulan, sudah 2 motor jatuh")
+}
+
+// fileDescribing is fileByButtons with the citizen's own description.
+func (c *citizen) fileDescribing(desc string) string {
+	c.t.Helper()
 	m := c.say("/start")
 	require.Contains(c.t, m.Text, "Selamat datang")
 	m = c.press("📝 Buat pengaduan")
 	require.Contains(c.t, m.Text, "Laporan Anda tentang apa?")
 	m = c.press("Jalan & jembatan")
 	require.Contains(c.t, m.Text, "Ceritakan masalahnya")
-	m = c.say("Jalan di depan Pasar Kayuagung berlubang besar sejak 3 bulan, sudah 2 motor jatuh")
+	m = c.say(desc)
 	require.Contains(c.t, m.Text, "Di mana lokasinya?")
 	require.NotEmpty(c.t, m.Reply, "the location question shows a reply keyboard")
 	require.True(c.t, m.Reply[0][0].RequestLocation)

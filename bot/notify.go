@@ -15,8 +15,9 @@ import (
 var _ complaint.Notifier = (*Handler)(nil)
 
 // Notify tells every recipient of n, in their own language and on the channel
-// they last wrote from, inside the transaction of the change. Officers get the
-// complaint's action buttons; a citizen may be put into a follow-up flow.
+// they last wrote from, inside the transaction of the change. Officers get one
+// message per notice with the complaint's action buttons (see noticeLayout); a
+// citizen may be put into a follow-up flow.
 func (h *Handler) Notify(ctx context.Context, tx *gorm.DB, n complaint.Notification) error {
 	people, err := complaint.Recipients(ctx, tx, n)
 	if err != nil {
@@ -40,9 +41,6 @@ func (h *Handler) Notify(ctx context.Context, tx *gorm.DB, n complaint.Notificat
 			h.logger().Warn("notification has no address", slog.String("key", n.Key), slog.Int64("citizen_id", p.ID))
 			continue
 		}
-		// The text first, then its photos and map point; an officer's buttons go on
-		// the last message so they stay under everything about the complaint.
-		outs := []Outbound{{Text: h.Locales.T(p.Lang, n.Key, n.TemplateData(p.Lang))}}
 		var photos []int64
 		if n.AttachmentID != nil {
 			photos = append(photos, *n.AttachmentID)
@@ -52,13 +50,25 @@ func (h *Handler) Notify(ctx context.Context, tx *gorm.DB, n complaint.Notificat
 				photos = append(photos, ids...)
 			}
 		}
-		media, err := h.media(tx, photos, floatPtr(n.Data["lat"]), floatPtr(n.Data["lng"]))
-		if err != nil {
-			return err
-		}
-		outs = WithLang(append(outs, media...), p.Lang)
+		var outs []Outbound
 		if c != nil {
-			outs[len(outs)-1].Choices = h.officerButtons(p.Lang, c.Code, c.Status)
+			// An officer gets one message per notice: the text on its photo, the buttons under it.
+			files, err := photoFiles(tx, photos)
+			if err != nil {
+				return err
+			}
+			lang := p.Lang
+			render := func(d map[string]any) string { return h.Locales.T(lang, n.Key, d) }
+			outs = h.noticeLayout(lang, c.Code, render, n.TemplateData(lang), files,
+				floatPtr(n.Data["lat"]), floatPtr(n.Data["lng"]), h.officerButtons(lang, c.Code, c.Status), true)
+		} else {
+			// A citizen: the text first, then its photos and map point.
+			outs = []Outbound{{Text: h.Locales.T(p.Lang, n.Key, n.TemplateData(p.Lang))}}
+			media, err := h.media(tx, photos, floatPtr(n.Data["lat"]), floatPtr(n.Data["lng"]))
+			if err != nil {
+				return err
+			}
+			outs = WithLang(append(outs, media...), p.Lang)
 		}
 		if n.Flow != "" && n.Audience == complaint.AudienceCitizen {
 			in := flows.Input{Kind: flows.InputStart, Data: n.FlowData}

@@ -225,7 +225,7 @@ func (h *Handler) officerRefused(ctx context.Context, tx *gorm.DB, cit *models.C
 	return h.queue(ctx, tx, cit, channel, chatID, nil, []Outbound{{Text: h.Locales.T(cit.Lang, key, complaint.TemplateData(cit.Lang, data))}})
 }
 
-// officerView shows one complaint with its photos, map point and action buttons.
+// officerView shows one complaint with its photos, map point (as a link) and action buttons.
 func (h *Handler) officerView(ctx context.Context, tx *gorm.DB, cit *models.Citizen, actor complaint.Actor, channel, chatID, code string) error {
 	v, err := h.Complaints.View(ctx, tx, code, actor)
 	if err != nil {
@@ -248,17 +248,17 @@ func (h *Handler) officerView(ctx context.Context, tx *gorm.DB, cit *models.Citi
 	if v.Kecamatan != nil {
 		data["kecamatan"] = v.Kecamatan.Name
 	}
-	outs := []Outbound{{Text: h.Locales.T(lang, "tindakan.rincian", complaint.TemplateData(lang, data))}}
-	var photos []int64
+	var ids []int64
 	for _, a := range v.Attachments {
-		photos = append(photos, a.AttachmentID)
+		ids = append(ids, a.AttachmentID)
 	}
-	media, err := h.media(tx, photos, c.Lat, c.Lng)
+	files, err := photoFiles(tx, ids)
 	if err != nil {
 		return err
 	}
-	outs = append(outs, media...)
-	outs[len(outs)-1].Choices = h.officerButtons(lang, c.Code, c.Status)
+	render := func(d map[string]any) string { return h.Locales.T(lang, "tindakan.rincian", d) }
+	outs := h.noticeLayout(lang, c.Code, render, complaint.TemplateData(lang, data), files, c.Lat, c.Lng,
+		h.officerButtons(lang, c.Code, c.Status), false)
 	return h.queue(ctx, tx, cit, channel, chatID, nil, outs)
 }
 

@@ -559,12 +559,35 @@ func (s *Server) SendGroupText(chat, user int64, text string) int {
 // message in chat that has one (a callback query), or a text button of the
 // latest reply keyboard (its label sent as text).
 func (s *Server) Press(chat int64, label string) (int, error) {
+	return s.press(chat, 0, label)
+}
+
+// PressIn presses the inline button labelled label of the bot message msgID in chat,
+// as a person scrolling back to an earlier message would.
+func (s *Server) PressIn(chat int64, msgID int, label string) (int, error) {
+	return s.press(chat, msgID, label)
+}
+
+func (s *Server) press(chat int64, msgID int, label string) (int, error) {
 	s.mu.Lock()
 	ms := s.msgs[chat]
 	var found *Message
 	var data string
 	var reply bool
 	for i := len(ms) - 1; i >= 0 && found == nil; i-- {
+		if msgID != 0 {
+			if ms[i].ID != msgID {
+				continue
+			}
+			for _, row := range ms[i].Inline {
+				for _, b := range row {
+					if b.Text == label {
+						found, data = ms[i], b.Data
+					}
+				}
+			}
+			break
+		}
 		for _, row := range ms[i].Inline {
 			for _, b := range row {
 				if b.Text == label {
@@ -623,7 +646,15 @@ func (s *Server) Buttons(chat int64) []string {
 func messageJSON(m *Message) map[string]any {
 	out := map[string]any{"message_id": m.ID, "date": m.At.Unix(), "chat": privateChat(m.ChatID),
 		"from": map[string]any{"id": 1, "is_bot": true, "first_name": "Suara Warga", "username": BotUsername}}
-	if m.Text != "" {
+	switch {
+	case m.Method == "sendPhoto":
+		// A photo message has a caption and the photo's sizes, never a text.
+		out["photo"] = []map[string]any{{"file_id": fmt.Sprintf("sent-%d-%d", m.ChatID, m.ID), "file_unique_id": fmt.Sprintf("u%d-%d", m.ChatID, m.ID),
+			"width": 8, "height": 8, "file_size": len(m.Photo)}}
+		if m.Text != "" {
+			out["caption"] = m.Text
+		}
+	case m.Text != "":
 		out["text"] = m.Text
 	}
 	if len(m.Inline) > 0 {
@@ -1243,6 +1274,10 @@ func (s *Server) edit(req Request, p url.Values) apiResp {
 		return fail(http.StatusTooManyRequests, "Too Many Requests: retry after 1", 1)
 	}
 	if req.Method == "editMessageText" {
+		if m.Method == "sendPhoto" {
+			s.violations = append(s.violations, fmt.Sprintf("editMessageText in %d: message %d is a photo", chat, id))
+			return fail(http.StatusBadRequest, "Bad Request: there is no text in the message to edit", 0)
+		}
 		text := p.Get("text")
 		if textLen(text) > 4096 {
 			s.violations = append(s.violations, fmt.Sprintf("editMessageText in %d: text of %d characters", chat, textLen(text)))
