@@ -35,3 +35,19 @@ func formatDate(cat *locales.Catalog, t time.Time, lang string) string {
 		"tahun":   strconv.Itoa(t.Year()),
 	})
 }
+
+// FormatShortDate writes the day and the month's first three letters, in t's own location:
+// "7 Sep", "4 Des" (id) or "4 Dec" (en), for chart labels.
+func FormatShortDate(t time.Time, lang string) string {
+	month := []rune(FormatMonth(t, lang))
+	return strconv.Itoa(t.Day()) + " " + string(month[:min(3, len(month))])
+}
+
+// FormatMonth is the name of t's month: "Desember" (id), "December" (en).
+func FormatMonth(t time.Time, lang string) string {
+	cat, err := catalog()
+	if err != nil {
+		return t.Format("January")
+	}
+	return cat.T(lang, "tanggal.bulan."+monthKeys[t.Month()-1], nil)
+}

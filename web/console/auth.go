@@ -103,7 +103,7 @@ type loginPage struct {
 
 func (c *Console) loginForm(w http.ResponseWriter, r *http.Request) {
 	if s, err := c.session(r); err == nil && s != nil {
-		http.Redirect(w, r, Prefix+"/pengaduan", http.StatusSeeOther)
+		http.Redirect(w, r, homePath(s.User.Role), http.StatusSeeOther)
 		return
 	}
 	c.renderLogin(w, r, http.StatusOK, "", "")
@@ -216,7 +216,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteLaxMode})
 	http.SetCookie(w, &http.Cookie{Name: loginCSRF, Value: "", Path: Prefix + "/masuk", MaxAge: -1,
 		HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
-	http.Redirect(w, r, Prefix+"/pengaduan", http.StatusSeeOther)
+	http.Redirect(w, r, homePath(u.Role), http.StatusSeeOther)
 }
 
 // limited reports whether email or ip used up its failed attempts in the window. A success

@@ -39,6 +39,7 @@ type Filter struct {
 	Kecamatan string // region code of a kecamatan
 	From, To  string // YYYY-MM-DD, in the regency's time zone, both inclusive
 	Overdue   bool   // only open complaints past a deadline
+	Open      bool   // only complaints an OPD still works on (terdisposisi, diproses, perlu_info)
 	Q         string // ticket code or words of the description or address
 	Page      int    // 1-based
 }
@@ -48,7 +49,7 @@ func ParseFilter(v url.Values) Filter {
 	f := Filter{
 		Status: v.Get("status"), Agency: strings.ToUpper(strings.TrimSpace(v.Get("opd"))),
 		Category: strings.TrimSpace(v.Get("kategori")), Kecamatan: strings.TrimSpace(v.Get("kecamatan")),
-		From: v.Get("dari"), To: v.Get("sampai"), Overdue: v.Get("terlambat") == "1",
+		From: v.Get("dari"), To: v.Get("sampai"), Overdue: v.Get("terlambat") == "1", Open: v.Get("terbuka") == "1",
 		Q: strings.TrimSpace(v.Get("q")),
 	}
 	if !has(complaint.Statuses(), f.Status) {
@@ -87,6 +88,9 @@ func (f Filter) Values() url.Values {
 	set("q", f.Q)
 	if f.Overdue {
 		v.Set("terlambat", "1")
+	}
+	if f.Open {
+		v.Set("terbuka", "1")
 	}
 	return v
 }
@@ -170,6 +174,9 @@ func (c *Console) queryOn(db *gorm.DB, ctx context.Context, s *session, f Filter
 	}
 	if t, err := time.ParseInLocation(time.DateOnly, f.To, c.cfg.Loc); err == nil {
 		q = q.Where("c.created_at < ?", t.AddDate(0, 0, 1).UTC())
+	}
+	if f.Open {
+		q = q.Where("c.status IN ?", openStatuses)
 	}
 	if f.Overdue {
 		q = q.Where("c.status IN ? AND (c.resolve_by < ? OR (c.first_response_at IS NULL AND c.respond_by < ?))", openStatuses, now, now)

@@ -146,7 +146,7 @@ type Handler interface {
 // Register mounts the console's routes on mux.
 func (c *Console) Register(mux Handler) {
 	mux.Handle("GET "+Prefix+"/{$}", c.page(anyRole, func(w http.ResponseWriter, r *http.Request, s *session) {
-		http.Redirect(w, r, homePath(s), http.StatusSeeOther)
+		http.Redirect(w, r, homePath(s.User.Role), http.StatusSeeOther)
 	}))
 	mux.Handle("GET "+Prefix, http.RedirectHandler(Prefix+"/", http.StatusMovedPermanently))
 	mux.Handle("GET "+Prefix+"/masuk", http.HandlerFunc(c.loginForm))

@@ -224,7 +224,7 @@ func (f *fixture) login(email string) *client {
 	c := f.client()
 	r := c.tryLogin(email, password)
 	require.Equal(f.t, http.StatusSeeOther, r.status, r.body)
-	require.Equal(f.t, "/konsol/pengaduan", r.header.Get("Location"))
+	require.Contains(f.t, []string{"/konsol/pengaduan", "/konsol/dasbor"}, r.header.Get("Location"))
 	return c
 }
 

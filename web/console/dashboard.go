@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,6 +100,8 @@ type AgencyFigures struct {
 	RatingAverage   float64
 	MedianResponse  time.Duration // FirstResponseAt - CreatedAt; valid when Responses > 0
 	Responses       int64
+	Open            int64 // still with the OPD (terdisposisi, diproses, perlu_info)
+	Overdue         int64 // open and past a deadline (see overdue)
 }
 
 // DashboardCount is a label with its number of complaints.
@@ -115,12 +119,23 @@ type WeekCount struct {
 
 // Dashboard is the dashboard's figures for one viewer.
 type Dashboard struct {
-	Total      int64
-	ByStatus   []DashboardCount
-	ByCategory []DashboardCount
-	ByKec      []DashboardCount // Code empty for complaints without a kecamatan
-	Agencies   []AgencyFigures
-	Weeks      []WeekCount
+	Total   int64
+	Open    int64 // complaints an OPD still works on
+	Overdue int64 // open complaints past a deadline
+	// This month (regency time, up to now): first responses that fell due, and how many
+	// of them came by their deadline; the median time to those first responses.
+	MonthRespondDue      int64
+	MonthRespondedOnTime int64
+	MonthMedianResponse  time.Duration
+	MonthResponses       int64
+	Ratings              int64
+	RatingAverage        float64
+	MonthStart           time.Time
+	ByStatus             []DashboardCount
+	ByCategory           []DashboardCount
+	ByKec                []DashboardCount // Code empty for complaints without a kecamatan
+	Agencies             []AgencyFigures
+	Weeks                []WeekCount
 }
 
 // scope restricts q (aliasing complaints as c) to the viewer's OPD when agency is not nil.
@@ -144,6 +159,9 @@ type dashGroup struct {
 	ResolvedOnTime  int64
 	Ratings         int64
 	RatingSum       int64
+	Overdue         int64
+	MonthDue        int64
+	MonthOnTime     int64
 }
 
 // LoadDashboard computes the dashboard figures at now; agency, when not nil, limits them to
@@ -170,6 +188,8 @@ func LoadDashboard(ctx context.Context, db *gorm.DB, agency *int64, now time.Tim
 	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
 	monday := today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
 	start := monday.AddDate(0, 0, -7*(TrendWeeks-1))
+	month := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, loc)
+	var monthDurations []time.Duration
 	for i := range TrendWeeks {
 		weeks = append(weeks, WeekCount{Start: start.AddDate(0, 0, 7*i)})
 	}
@@ -181,7 +201,11 @@ func LoadDashboard(ctx context.Context, db *gorm.DB, agency *int64, now time.Tim
 				COALESCE(SUM(CASE WHEN c.first_response_at IS NOT NULL AND c.first_response_at <= c.respond_by THEN 1 ELSE 0 END), 0) AS responded_on_time,
 				COALESCE(SUM(CASE WHEN c.resolved_at IS NOT NULL OR c.resolve_by < ? THEN 1 ELSE 0 END), 0) AS resolve_due,
 				COALESCE(SUM(CASE WHEN c.resolved_at IS NOT NULL AND c.resolved_at <= c.resolve_by THEN 1 ELSE 0 END), 0) AS resolved_on_time,
-				COUNT(c.rating) AS ratings, COALESCE(SUM(c.rating), 0) AS rating_sum`, now.UTC(), now.UTC()).
+				COUNT(c.rating) AS ratings, COALESCE(SUM(c.rating), 0) AS rating_sum,
+				COALESCE(SUM(CASE WHEN c.status IN ? AND (c.resolve_by < ? OR (c.first_response_at IS NULL AND c.respond_by < ?)) THEN 1 ELSE 0 END), 0) AS overdue,
+				COALESCE(SUM(CASE WHEN c.first_response_at >= ? OR (c.first_response_at IS NULL AND c.respond_by >= ? AND c.respond_by < ?) THEN 1 ELSE 0 END), 0) AS month_due,
+				COALESCE(SUM(CASE WHEN c.first_response_at >= ? AND c.first_response_at <= c.respond_by THEN 1 ELSE 0 END), 0) AS month_on_time`,
+				now.UTC(), now.UTC(), openStatuses, now.UTC(), now.UTC(), month.UTC(), month.UTC(), now.UTC(), month.UTC()).
 				Group("c.agency_id, c.status, c.category_id").Scan(&groups).Error
 			if err != nil {
 				return fmt.Errorf("dashboard figures: %w", err)
@@ -221,6 +245,9 @@ func LoadDashboard(ctx context.Context, db *gorm.DB, agency *int64, now time.Tim
 					return fmt.Errorf("dashboard response times: %w", err)
 				}
 				durations[id] = append(durations[id], responded.Sub(created))
+				if !responded.Before(month) {
+					monthDurations = append(monthDurations, responded.Sub(created))
+				}
 			}
 			if err := rows.Err(); err != nil {
 				return fmt.Errorf("dashboard response times: %w", err)
@@ -262,7 +289,8 @@ func LoadDashboard(ctx context.Context, db *gorm.DB, agency *int64, now time.Tim
 		return nil, err
 	}
 
-	d := &Dashboard{Weeks: weeks}
+	d := &Dashboard{Weeks: weeks, MonthStart: month}
+	var ratingSum int64
 	byStatus := map[string]int64{}
 	byCat := map[int64]int64{}
 	idx := map[int64]int{}
@@ -278,12 +306,25 @@ func LoadDashboard(ctx context.Context, db *gorm.DB, agency *int64, now time.Tim
 		d.Total += g.N
 		byStatus[g.Status] += g.N
 		byCat[g.CategoryID] += g.N
+		isOpen := has(openStatuses, g.Status)
+		if isOpen {
+			d.Open += g.N
+		}
+		d.Overdue += g.Overdue
+		d.MonthRespondDue += g.MonthDue
+		d.MonthRespondedOnTime += g.MonthOnTime
+		d.Ratings += g.Ratings
+		ratingSum += g.RatingSum
 		i, ok := idx[g.AgencyID]
 		if !ok {
 			continue
 		}
 		a := &d.Agencies[i]
 		a.Total += g.N
+		if isOpen {
+			a.Open += g.N
+		}
+		a.Overdue += g.Overdue
 		a.RespondDue += g.RespondDue
 		a.RespondedOnTime += g.RespondedOnTime
 		a.ResolveDue += g.ResolveDue
@@ -299,6 +340,11 @@ func LoadDashboard(ctx context.Context, db *gorm.DB, agency *int64, now time.Tim
 		a.Responses = int64(len(durations[a.AgencyID]))
 		a.MedianResponse = medianDuration(durations[a.AgencyID])
 	}
+	if d.Ratings > 0 {
+		d.RatingAverage = float64(ratingSum) / float64(d.Ratings)
+	}
+	d.MonthResponses = int64(len(monthDurations))
+	d.MonthMedianResponse = medianDuration(monthDurations)
 	for _, st := range complaint.Statuses() {
 		d.ByStatus = append(d.ByStatus, DashboardCount{Code: st, Count: byStatus[st]})
 	}
@@ -359,15 +405,102 @@ func medianDuration(ds []time.Duration) time.Duration {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// dashboardPage is the dashboard's data for the template.
+// dashCard is one headline number at the top of the dashboard.
+type dashCard struct {
+	ID    string
+	Label string
+	Value string
+	Note  string
+	Link  string // the list of the complaints it counts, when there is one
+	Alert bool   // drawn in red: something is late
+}
+
+// dashMeter is a percentage drawn as a small bar (its width an SVG attribute, 0..100).
+type dashMeter struct {
+	W    int
+	Text string
+	None bool // nothing fell due yet
+}
+
+// dashScore is one OPD's row of the performance table.
+type dashScore struct {
+	Code, Name     string
+	Link, LateLink string
+	Total          int64
+	Open, Overdue  int64
+	Respond        dashMeter
+	Resolve        dashMeter
+	Median         string
+	Rating         string
+}
+
+// dashColumn is one week of the trend chart.
+type dashColumn struct {
+	X, Y, W, H  int
+	LabelX      int
+	Label, Text string
+}
+
+// dashTrend is the weekly column chart.
+type dashTrend struct {
+	Width, Height int
+	BaseY         int
+	Columns       []dashColumn
+	Rows          [][]string
+}
+
+// dashboardPage is the dashboard's data for the template: the headline numbers, the
+// OPDs' performance, the weekly trend and the breakdowns; each chart's figures are in a
+// table behind "lihat tabel".
 type dashboardPage struct {
 	Total  int64
 	Scope  string
+	AsOf   string
+	Cards  []dashCard
+	Scores []dashScore
+	Trend  dashTrend
 	Charts []dashChart
+	// Map is the desa map of the complaints, when a map component provides one.
+	Map template.HTML
 }
+
+// Trend chart geometry, in SVG user units.
+const (
+	trendColW   = 56
+	trendBarW   = 38
+	trendPlotH  = 140
+	trendTop    = 18
+	trendLabelH = 22
+)
 
 func (c *Console) registerDashboard(mux Handler) {
 	mux.Handle("GET "+Prefix+"/dasbor", c.page(anyRole, c.dashboard))
+}
+
+// decimal writes v with prec decimals, with the language's decimal separator.
+func decimal(v float64, prec int, lang string) string {
+	s := strconv.FormatFloat(v, 'f', prec, 64)
+	if lang != "en" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+// percentMeter is part of whole as a meter; none when whole is 0.
+func percentMeter(l tr, part, whole int64) dashMeter {
+	if whole == 0 {
+		return dashMeter{Text: l.T("dasbor.tidak_ada"), None: true}
+	}
+	v := float64(part) / float64(whole) * 100
+	return dashMeter{W: int(v + 0.5), Text: strconv.FormatFloat(v, 'f', 0, 64) + "%"}
+}
+
+// days writes a duration as days with one decimal ("1,4 hari"), or hours below a day.
+func days(l tr, d time.Duration) string {
+	if d < 24*time.Hour {
+		return l.T("dasbor.jam", "jam", decimal(d.Hours(), 1, l.lang))
+	}
+	return l.T("dasbor.hari", "hari", decimal(d.Hours()/24, 1, l.lang))
 }
 
 func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
@@ -379,20 +512,91 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 		}
 		agency = &id
 	}
-	dash, err := LoadDashboard(r.Context(), c.cfg.DB, agency, c.now(), c.cfg.Loc)
+	now := c.now()
+	dash, err := LoadDashboard(r.Context(), c.cfg.DB, agency, now, c.cfg.Loc)
 	if err != nil {
 		c.internal(w, r, s, err)
 		return
 	}
 	d := c.data(w, r, s, "dasbor.judul", nil)
 	l := d.L
-	p := dashboardPage{Total: dash.Total}
+	p := dashboardPage{Total: dash.Total, AsOf: l.T("dasbor.per", "waktu", l.When(now))}
 	if agency != nil && s.Agency != nil {
 		p.Scope = l.T("dasbor.lingkup_opd", "opd", s.Agency.Code+" — "+s.Agency.Name)
 	} else {
 		p.Scope = l.T("dasbor.lingkup_semua")
 	}
 	number := func(n int64) string { return strconv.FormatInt(n, 10) }
+	list := func(v url.Values) string { return Prefix + "/pengaduan?" + v.Encode() }
+	bulan := complaint.FormatMonth(dash.MonthStart, l.lang)
+
+	// The headline numbers.
+	onTime := percentMeter(l, dash.MonthRespondedOnTime, dash.MonthRespondDue)
+	median, rating, onTimeValue := "—", "—", onTime.Text
+	if onTime.None {
+		onTimeValue = "—"
+	}
+	if dash.MonthResponses > 0 {
+		median = days(l, dash.MonthMedianResponse)
+	}
+	if dash.Ratings > 0 {
+		rating = decimal(dash.RatingAverage, 1, l.lang) + " / 5"
+	}
+	p.Cards = []dashCard{
+		{ID: "terbuka", Label: l.T("dasbor.angka.terbuka"), Value: number(dash.Open), Note: l.T("dasbor.angka.terbuka_ket"),
+			Link: list(url.Values{"terbuka": {"1"}})},
+		{ID: "terlambat", Label: l.T("dasbor.angka.terlambat"), Value: number(dash.Overdue), Note: l.T("dasbor.angka.terlambat_ket"),
+			Link: list(url.Values{"terlambat": {"1"}}), Alert: dash.Overdue > 0},
+		{ID: "tepat", Label: l.T("dasbor.angka.tepat", "bulan", bulan), Value: onTimeValue,
+			Note: l.T("dasbor.angka.tepat_ket", "tepat", dash.MonthRespondedOnTime, "jatuh_tempo", dash.MonthRespondDue)},
+		{ID: "median", Label: l.T("dasbor.angka.median", "bulan", bulan), Value: median,
+			Note: l.T("dasbor.angka.median_ket", "n", dash.MonthResponses)},
+		{ID: "kepuasan", Label: l.T("dasbor.angka.kepuasan"), Value: rating, Note: l.T("dasbor.angka.kepuasan_ket", "n", dash.Ratings)},
+	}
+
+	// The OPDs, the ones with late complaints first.
+	for _, a := range dash.Agencies {
+		if a.Total == 0 {
+			continue // an OPD nobody complained to has nothing to show
+		}
+		sc := dashScore{Code: a.Code, Name: a.Name, Total: a.Total, Open: a.Open, Overdue: a.Overdue,
+			Link:     list(url.Values{"opd": {a.Code}, "terbuka": {"1"}}),
+			LateLink: list(url.Values{"opd": {a.Code}, "terlambat": {"1"}}),
+			Respond:  percentMeter(l, a.RespondedOnTime, a.RespondDue),
+			Resolve:  percentMeter(l, a.ResolvedOnTime, a.ResolveDue),
+			Median:   l.T("dasbor.tidak_ada"), Rating: l.T("dasbor.tidak_ada")}
+		if a.Responses > 0 {
+			sc.Median = days(l, a.MedianResponse)
+		}
+		if a.Ratings > 0 {
+			sc.Rating = decimal(a.RatingAverage, 1, l.lang) + " / 5"
+		}
+		if agency != nil {
+			sc.Link, sc.LateLink = list(url.Values{"terbuka": {"1"}}), list(url.Values{"terlambat": {"1"}})
+		}
+		p.Scores = append(p.Scores, sc)
+	}
+	slices.SortStableFunc(p.Scores, func(a, b dashScore) int {
+		return cmp.Or(cmp.Compare(b.Overdue, a.Overdue), cmp.Compare(b.Open, a.Open), cmp.Compare(a.Code, b.Code))
+	})
+
+	// The weekly trend as columns.
+	var peak int64
+	for _, wk := range dash.Weeks {
+		peak = max(peak, wk.Count)
+	}
+	p.Trend = dashTrend{Width: len(dash.Weeks) * trendColW, Height: trendTop + trendPlotH + trendLabelH, BaseY: trendTop + trendPlotH}
+	for i, wk := range dash.Weeks {
+		h := 0
+		if peak > 0 && wk.Count > 0 {
+			h = max(int(float64(wk.Count)/float64(peak)*trendPlotH), 1)
+		}
+		x := i*trendColW + (trendColW-trendBarW)/2
+		p.Trend.Columns = append(p.Trend.Columns, dashColumn{X: x, Y: trendTop + trendPlotH - h, W: trendBarW, H: h,
+			LabelX: x + trendBarW/2, Label: complaint.FormatShortDate(wk.Start, l.lang), Text: number(wk.Count)})
+		p.Trend.Rows = append(p.Trend.Rows, []string{complaint.FormatDate(wk.Start, l.lang), number(wk.Count)})
+	}
+
 	countChart := func(id, titleKey, colKey string, counts []DashboardCount, label func(DashboardCount) string) dashChart {
 		var labels, texts []string
 		var values []float64
@@ -408,14 +612,6 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	p.Charts = append(p.Charts, countChart("status", "dasbor.grafik.status", "dasbor.kolom.status", dash.ByStatus,
 		func(ct DashboardCount) string { return l.T("konsol.status." + ct.Code) }))
-
-	var opdCounts []DashboardCount
-	for _, a := range dash.Agencies {
-		opdCounts = append(opdCounts, DashboardCount{Code: a.Code, Label: a.Code, Count: a.Total})
-	}
-	p.Charts = append(p.Charts, countChart("opd", "dasbor.grafik.opd", "dasbor.kolom.opd", opdCounts,
-		func(ct DashboardCount) string { return ct.Label }))
-
 	catEN := map[string]string{}
 	if l.lang == "en" {
 		cats, err := models.Categories(r.Context(), c.cfg.DB.WithContext(r.Context()))
@@ -430,12 +626,7 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 		}
 	}
 	p.Charts = append(p.Charts, countChart("kategori", "dasbor.grafik.kategori", "dasbor.kolom.kategori", dash.ByCategory,
-		func(ct DashboardCount) string {
-			if en := catEN[ct.Code]; en != "" {
-				return en
-			}
-			return ct.Label
-		}))
+		func(ct DashboardCount) string { return cmp.Or(catEN[ct.Code], ct.Label) }))
 	p.Charts = append(p.Charts, countChart("kecamatan", "dasbor.grafik.kecamatan", "dasbor.kolom.kecamatan", dash.ByKec,
 		func(ct DashboardCount) string {
 			if ct.Code == "" {
@@ -444,81 +635,14 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 			return ct.Label
 		}))
 
-	percent := func(part, whole int64) (float64, string) {
-		if whole == 0 {
-			return 0, l.T("dasbor.tidak_ada")
-		}
-		v := float64(part) / float64(whole) * 100
-		return v, strconv.FormatFloat(v, 'f', 0, 64) + "%"
-	}
-	// Deadline compliance: one chart for first responses, one for resolutions; the table shows both.
-	var labels, respTexts, resTexts []string
-	var respValues, resValues []float64
-	var compRows [][]string
-	for _, a := range dash.Agencies {
-		rv, rt := percent(a.RespondedOnTime, a.RespondDue)
-		sv, st := percent(a.ResolvedOnTime, a.ResolveDue)
-		labels = append(labels, a.Code)
-		respValues, respTexts = append(respValues, rv), append(respTexts, rt)
-		resValues, resTexts = append(resValues, sv), append(resTexts, st)
-		compRows = append(compRows, []string{a.Code, rt, number(a.RespondedOnTime) + "/" + number(a.RespondDue),
-			st, number(a.ResolvedOnTime) + "/" + number(a.ResolveDue)})
-	}
-	compCols := []string{l.T("dasbor.kolom.opd"), l.T("dasbor.kolom.tepat_tanggapan"), l.T("dasbor.kolom.rincian"),
-		l.T("dasbor.kolom.tepat_selesai"), l.T("dasbor.kolom.rincian")}
-	respChart := newDashChart("tepat-tanggapan", l.T("dasbor.grafik.tepat_tanggapan"), labels, respValues, respTexts, 100)
-	respChart.Columns, respChart.Rows = compCols, compRows
-	resChart := newDashChart("tepat-selesai", l.T("dasbor.grafik.tepat_selesai"), labels, resValues, resTexts, 100)
-	resChart.Columns, resChart.Rows = compCols, compRows
-	p.Charts = append(p.Charts, respChart, resChart)
-
-	var medValues []float64
-	var medTexts []string
-	var medRows [][]string
-	for _, a := range dash.Agencies {
-		text := l.T("dasbor.tidak_ada")
-		hours := a.MedianResponse.Hours()
-		if a.Responses > 0 {
-			text = l.T("dasbor.jam", "jam", strconv.FormatFloat(hours, 'f', 1, 64))
-		}
-		medValues, medTexts = append(medValues, hours), append(medTexts, text)
-		medRows = append(medRows, []string{a.Code, text, number(a.Responses)})
-	}
-	med := newDashChart("median-tanggapan", l.T("dasbor.grafik.median_tanggapan"), labels, medValues, medTexts, 0)
-	med.Columns = []string{l.T("dasbor.kolom.opd"), l.T("dasbor.kolom.median"), l.T("dasbor.kolom.ditanggapi")}
-	med.Rows = medRows
-	p.Charts = append(p.Charts, med)
-
-	var satValues []float64
-	var satTexts []string
-	var satRows [][]string
-	for _, a := range dash.Agencies {
-		text := l.T("dasbor.tidak_ada")
-		if a.Ratings > 0 {
-			text = strconv.FormatFloat(a.RatingAverage, 'f', 1, 64) + " / 5"
-		}
-		satValues, satTexts = append(satValues, a.RatingAverage), append(satTexts, text)
-		satRows = append(satRows, []string{a.Code, text, number(a.Ratings)})
-	}
-	sat := newDashChart("kepuasan", l.T("dasbor.grafik.kepuasan"), labels, satValues, satTexts, 5)
-	sat.Columns, sat.Rows = []string{l.T("dasbor.kolom.opd"), l.T("dasbor.kolom.rata_rata"), l.T("dasbor.kolom.penilaian")}, satRows
-	p.Charts = append(p.Charts, sat)
-
-	var weekCounts []DashboardCount
-	for _, wk := range dash.Weeks {
-		weekCounts = append(weekCounts, DashboardCount{Label: complaint.FormatDate(wk.Start, l.lang), Count: wk.Count})
-	}
-	p.Charts = append(p.Charts, countChart("tren", "dasbor.grafik.tren", "dasbor.kolom.minggu", weekCounts,
-		func(ct DashboardCount) string { return ct.Label }))
-
 	d.Page = p
 	c.render(w, r, http.StatusOK, "dasbor", d)
 }
 
 // homePath is where /konsol/ sends an account: the dashboard for admins and leaders, the
 // complaint list for officers.
-func homePath(s *session) string {
-	if has(readAll, s.User.Role) {
+func homePath(role string) string {
+	if has(readAll, role) {
 		return Prefix + "/dasbor"
 	}
 	return Prefix + "/pengaduan"
