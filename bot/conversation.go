@@ -398,7 +398,7 @@ func (h *Handler) stepConv(ctx context.Context, tx *gorm.DB, cit *models.Citizen
 			return err
 		}
 	}
-	env := &env{h: h, tx: tx, citizen: cit, officer: off, channel: channel}
+	env := &env{h: h, tx: tx, citizen: cit, officer: off, channel: channel, conv: conv}
 	_, next, effects, err := h.Engine.Step(ctx, f, st, input, env)
 	if err != nil {
 		return fmt.Errorf("flow step: %w", err)
@@ -530,11 +530,19 @@ func (h *Handler) queue(ctx context.Context, tx *gorm.DB, cit *models.Citizen, c
 // delivery job (and any other jobs given), all inside tx, so the replies commit
 // with what caused them.
 func QueueOutbound(ctx context.Context, tx *gorm.DB, jobs JobInserter, citizenID int64, convID *int64, channel, chatID string, outs []Outbound, now time.Time, more ...river.InsertManyParams) error {
+	return queueOutbound(ctx, tx, jobs, citizenID, convID, nil, channel, chatID, outs, now, more...)
+}
+
+// queueOutbound is QueueOutbound whose messages are about complaintID (nil: none).
+func queueOutbound(ctx context.Context, tx *gorm.DB, jobs JobInserter, citizenID int64, convID, complaintID *int64, channel, chatID string, outs []Outbound, now time.Time, more ...river.InsertManyParams) error {
 	params := more
 	if len(outs) > 0 {
 		rows, err := outboundRows(citizenID, convID, channel, chatID, outs, now)
 		if err != nil {
 			return err
+		}
+		for i := range rows {
+			rows[i].ComplaintID = complaintID
 		}
 		if err := tx.Create(&rows).Error; err != nil {
 			return fmt.Errorf("queue outbound: %w", err)

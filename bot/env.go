@@ -22,6 +22,7 @@ type env struct {
 	citizen *models.Citizen
 	officer *models.Officer // set when the person is an officer acting in an officer flow
 	channel string
+	conv    *models.Conversation // the conversation being stepped; nil for a new one
 }
 
 var _ flows.Env = (*env)(nil)
@@ -137,6 +138,10 @@ func (e *env) submit(ctx context.Context, st *flows.State) (string, error) {
 		}
 	}
 	in.AttachmentIDs = photoIDs(d["foto"])
+	if e.conv != nil && e.conv.ID != 0 {
+		id := e.conv.ID // the console shows this conversation as the start of the complaint's thread
+		in.ConversationID = &id
+	}
 	c, ag, err := e.h.Complaints.SubmitRouted(ctx, e.tx, in)
 	if err != nil {
 		return "", fmt.Errorf("submit complaint: %w", err)

@@ -70,14 +70,33 @@ func (h *Handler) Notify(ctx context.Context, tx *gorm.DB, n complaint.Notificat
 			}
 			outs = WithLang(append(outs, media...), p.Lang)
 		}
+		var about *int64
+		if n.Audience == complaint.AudienceCitizen && n.ComplaintID != 0 {
+			id := n.ComplaintID
+			about = &id
+		}
 		if n.Flow != "" && n.Audience == complaint.AudienceCitizen {
+			if about != nil {
+				// The follow-up gets a conversation of its own, so the console can show it in the
+				// complaint's thread (whatever flow the citizen was in would be replaced anyway).
+				if err := h.endConversation(tx, p.ID); err != nil {
+					return err
+				}
+			}
 			in := flows.Input{Kind: flows.InputStart, Data: n.FlowData}
 			if err := h.step(ctx, tx, p, nil, channel, chatID, in, n.Flow, outs); err != nil {
 				return fmt.Errorf("start flow %s: %w", n.Flow, err)
 			}
+			if about != nil {
+				err := tx.Exec(`UPDATE conversations SET complaint_id = ? WHERE id = (SELECT MAX(id) FROM conversations WHERE citizen_id = ?)`,
+					*about, p.ID).Error
+				if err != nil {
+					return fmt.Errorf("link conversation to complaint %d: %w", *about, err)
+				}
+			}
 			continue
 		}
-		if err := QueueOutbound(ctx, tx, h.Jobs, p.ID, nil, channel, chatID, outs, h.now()); err != nil {
+		if err := queueOutbound(ctx, tx, h.Jobs, p.ID, nil, about, channel, chatID, outs, h.now()); err != nil {
 			return err
 		}
 	}

@@ -14,17 +14,27 @@ import (
 	"github.com/suarawarga/suarawarga/models"
 )
 
-// Button ids an officer presses: "aksi:<action>:<ticket>" and "lihat:<ticket>".
-// Both stay far below Telegram's 64-byte callback_data limit.
+// Button ids an officer presses: "aksi:<action>:<ticket>", "lihat:<ticket>" and
+// "tgs:<ticket>:<person>" (assign to one person of the OPD, see complaint.People).
+// All stay far below Telegram's 64-byte callback_data limit.
 const (
 	actionPrefix = "aksi:"
 	viewPrefix   = "lihat:"
+	assignPrefix = "tgs:"
+)
+
+// Chat-only actions: take the complaint yourself, or pick who of the OPD gets it.
+const (
+	actionTake   = "ambil"
+	actionAssign = complaint.ActionAssign
 )
 
 // officerActions are the buttons under a complaint, in the order shown, with
 // the flow that asks for the rest (none: the action needs nothing more).
 var officerActions = []struct{ action, label, flow string }{
 	{complaint.ActionAccept, "tindakan.tombol_terima", ""},
+	{actionTake, "tindakan.tombol_ambil", ""},
+	{actionAssign, "tindakan.tombol_tugaskan", ""},
 	{complaint.ActionReply, "tindakan.tombol_balas", "petugas_balas"},
 	{complaint.ActionAskInfo, "tindakan.tombol_minta_info", "petugas_info"},
 	{complaint.ActionForward, "tindakan.tombol_teruskan", "petugas_teruskan"},
@@ -36,7 +46,11 @@ var officerActions = []struct{ action, label, flow string }{
 func (h *Handler) officerButtons(lang, code, status string) []Choice {
 	var out []Choice
 	for _, a := range officerActions {
-		if complaint.Allowed(a.action, status) {
+		allowed := a.action
+		if a.action == actionTake {
+			allowed = complaint.ActionAssign
+		}
+		if complaint.Allowed(allowed, status) {
 			out = append(out, Choice{ID: actionPrefix + a.action + ":" + code, Label: h.Locales.T(lang, a.label, nil)})
 		}
 	}
@@ -126,6 +140,9 @@ func (h *Handler) officerInput(ctx context.Context, tx *gorm.DB, cit *models.Cit
 			return h.officerAction(ctx, tx, cit, off, channel, chatID, action, code)
 		case strings.HasPrefix(in.ChoiceID, viewPrefix):
 			return h.officerView(ctx, tx, cit, actor, channel, chatID, strings.TrimPrefix(in.ChoiceID, viewPrefix))
+		case strings.HasPrefix(in.ChoiceID, assignPrefix):
+			code, key, _ := strings.Cut(strings.TrimPrefix(in.ChoiceID, assignPrefix), ":")
+			return h.officerAssign(ctx, tx, cit, off, channel, chatID, code, key)
 		}
 	}
 	if in.Kind == flows.InputText {
@@ -157,6 +174,15 @@ func (h *Handler) officerInput(ctx context.Context, tx *gorm.DB, cit *models.Cit
 				return h.officerRefused(ctx, tx, cit, channel, chatID, err, fields[1])
 			}
 			return say("tindakan.balasan_terkirim", map[string]any{"kode": complaint.NormalizeCode(fields[1])})
+		case "/catatan":
+			if len(fields) < 3 {
+				return say("tindakan.format_catatan", nil)
+			}
+			text := strings.TrimSpace(strings.SplitN(strings.TrimSpace(in.Text), fields[1], 2)[1])
+			if _, err := h.Complaints.AddNote(ctx, tx, fields[1], actor, text); err != nil {
+				return h.officerRefused(ctx, tx, cit, channel, chatID, err, fields[1])
+			}
+			return say("tindakan.catatan_tersimpan", map[string]any{"kode": complaint.NormalizeCode(fields[1])})
 		case "/start", "/menu", "menu", "/bantuan", "/help", "bantuan":
 			return help()
 		case "/batal", "batal", "/cancel", "cancel":
@@ -195,9 +221,19 @@ func (h *Handler) officerAction(ctx context.Context, tx *gorm.DB, cit *models.Ci
 		if a.action != action {
 			continue
 		}
-		if !complaint.Allowed(action, v.Complaint.Status) {
+		check := action
+		if action == actionTake {
+			check = complaint.ActionAssign
+		}
+		if !complaint.Allowed(check, v.Complaint.Status) {
 			return h.officerRefused(ctx, tx, cit, channel, chatID,
 				&complaint.TransitionError{Code: code, From: v.Complaint.Status, Action: action, Key: "petugas.aksi_tidak_bisa"}, code)
+		}
+		switch {
+		case a.action == actionTake:
+			return h.officerAssign(ctx, tx, cit, off, channel, chatID, code, "")
+		case a.action == actionAssign:
+			return h.officerPickAssignee(ctx, tx, cit, channel, chatID, v)
 		}
 		if a.flow == "" {
 			c, err := h.Complaints.Accept(ctx, tx, code, actor)
@@ -211,6 +247,64 @@ func (h *Handler) officerAction(ctx context.Context, tx *gorm.DB, cit *models.Ci
 	}
 	h.logger().Warn("unknown officer action", slog.String("action", action), slog.Int64("officer_id", off.ID))
 	return h.officerRefused(ctx, tx, cit, channel, chatID, &complaint.TransitionError{Code: code, From: v.Complaint.Status, Action: action, Key: "petugas.aksi_tidak_bisa"}, code)
+}
+
+// officerPickAssignee offers the people of the complaint's OPD as choices.
+func (h *Handler) officerPickAssignee(ctx context.Context, tx *gorm.DB, cit *models.Citizen, channel, chatID string, v *complaint.StatusView) error {
+	lang, code := cit.Lang, v.Complaint.Code
+	people, err := h.Complaints.People(ctx, tx, v.Complaint.AgencyID)
+	if err != nil {
+		return err
+	}
+	if len(people) == 0 {
+		return h.queue(ctx, tx, cit, channel, chatID, nil, []Outbound{{Text: h.Locales.T(lang, "tindakan.tidak_ada_petugas", map[string]any{"kode": code})}})
+	}
+	var choices []Choice
+	for _, p := range people {
+		label := p.Name
+		if (p.UserID != nil && eqPtr(p.UserID, v.Complaint.AssigneeUserID)) || (p.OfficerID != nil && eqPtr(p.OfficerID, v.Complaint.AssigneeOfficerID)) {
+			label = "👤 " + label
+		}
+		choices = append(choices, Choice{ID: assignPrefix + code + ":" + p.Key, Label: label})
+	}
+	return h.queue(ctx, tx, cit, channel, chatID, nil, []Outbound{{Text: h.Locales.T(lang, "tindakan.pilih_petugas", map[string]any{"kode": code}), Choices: choices}})
+}
+
+func eqPtr(a, b *int64) bool { return a != nil && b != nil && *a == *b }
+
+// officerAssign gives the complaint to the person with key, or to the officer themselves when key is empty.
+func (h *Handler) officerAssign(ctx context.Context, tx *gorm.DB, cit *models.Citizen, off *models.Officer, channel, chatID, code, key string) error {
+	actor := complaint.ActorFor(off)
+	lang := cit.Lang
+	name := ""
+	if key == "" {
+		me, err := h.Complaints.Self(ctx, tx, actor)
+		if err != nil {
+			return h.officerRefused(ctx, tx, cit, channel, chatID, err, code)
+		}
+		key, name = me.Key, me.Name
+	}
+	c, err := h.Complaints.Assign(ctx, tx, code, actor, key)
+	if err != nil {
+		return h.officerRefused(ctx, tx, cit, channel, chatID, err, code)
+	}
+	if name == "" {
+		people, err := h.Complaints.People(ctx, tx, c.AgencyID)
+		if err != nil {
+			return err
+		}
+		for _, p := range people {
+			if p.Key == key {
+				name = p.Name
+			}
+		}
+	}
+	data := complaint.TemplateData(lang, map[string]any{"kode": c.Code, "nama": name, "batas": c.ResolveBy.In(h.Complaints.Loc)})
+	textKey := "tindakan.ditugaskan_ok"
+	if c.AssigneeOfficerID != nil && *c.AssigneeOfficerID == off.ID {
+		textKey = "tindakan.diambil_ok"
+	}
+	return h.queue(ctx, tx, cit, channel, chatID, nil, []Outbound{{Text: h.Locales.T(lang, textKey, data)}})
 }
 
 // officerRefused tells the officer why an action failed; an unexpected error is returned.
@@ -269,10 +363,24 @@ func (h *Handler) officerTasks(ctx context.Context, tx *gorm.DB, cit *models.Cit
 	if off.AgencyID == nil {
 		return h.queue(ctx, tx, cit, channel, chatID, nil, []Outbound{{Text: h.Locales.T(lang, "tindakan.bantuan_petugas", d)}})
 	}
-	list, err := h.Complaints.OpenForAgency(ctx, tx, *off.AgencyID, 10)
+	open, err := h.Complaints.OpenForAgency(ctx, tx, *off.AgencyID, 0)
 	if err != nil {
 		return err
 	}
+	// Tugas saya first: what is assigned to this officer, then the rest, each by deadline.
+	mine := func(c models.Complaint) bool { return c.AssigneeOfficerID != nil && *c.AssigneeOfficerID == off.ID }
+	var list []models.Complaint
+	for _, c := range open {
+		if mine(c) {
+			list = append(list, c)
+		}
+	}
+	for _, c := range open {
+		if !mine(c) {
+			list = append(list, c)
+		}
+	}
+	list = list[:min(len(list), 10)]
 	if len(list) == 0 {
 		return h.queue(ctx, tx, cit, channel, chatID, nil, []Outbound{{Text: h.Locales.T(lang, "tindakan.tugas_kosong", d)}})
 	}
@@ -291,10 +399,10 @@ func (h *Handler) officerTasks(ctx context.Context, tx *gorm.DB, cit *models.Cit
 	var choices []Choice
 	for _, c := range list {
 		lines = append(lines, h.Locales.T(lang, "tindakan.tugas_baris", complaint.TemplateData(lang, map[string]any{
-			"kode": c.Code, "kategori": cats[c.CategoryID], "status": c.Status, "batas": c.ResolveBy.In(h.Complaints.Loc)})))
+			"kode": c.Code, "kategori": cats[c.CategoryID], "status": c.Status, "batas": c.ResolveBy.In(h.Complaints.Loc), "saya": mine(c)})))
 		choices = append(choices, Choice{ID: viewPrefix + c.Code, Label: c.Code})
 	}
-	d["jumlah"] = len(list)
+	d["jumlah"] = len(open)
 	d["daftar"] = strings.Join(lines, "\n")
 	return h.queue(ctx, tx, cit, channel, chatID, nil, []Outbound{{Text: h.Locales.T(lang, "tindakan.tugas_daftar", d), Choices: choices}})
 }

@@ -140,6 +140,8 @@ type SubmitInput struct {
 	Lat, Lng      *float64
 	Confidential  bool
 	AttachmentIDs []int64
+	// ConversationID is the conversation the report was made in, when there is one.
+	ConversationID *int64
 }
 
 // StatusView is a complaint with its routing and timeline, for showing to its citizen (Status)
@@ -289,6 +291,8 @@ func (s *Service) SubmitRouted(ctx context.Context, tx *gorm.DB, in SubmitInput)
 			ResolveBy:    cal.AddWorkingDays(now, cat.TargetDays).UTC(),
 			CreatedAt:    now,
 			UpdatedAt:    now,
+
+			ConversationID: in.ConversationID,
 		}
 		if err := tx.Create(c).Error; err != nil {
 			return fmt.Errorf("insert: %w", err)
@@ -394,7 +398,13 @@ func (s *Service) Status(ctx context.Context, tx *gorm.DB, code string, citizenI
 	if c.CitizenID != citizenID {
 		return nil, fmt.Errorf("load complaint %s: %w", c.Code, ErrNotFound)
 	}
-	return statusView(db, c)
+	v, err := statusView(db, c)
+	if err != nil {
+		return nil, err
+	}
+	// Who inside the OPD has it is the OPD's business, not the citizen's.
+	v.Events = slices.DeleteFunc(v.Events, func(ev models.ComplaintEvent) bool { return ev.Kind == EventDitugaskan })
+	return v, nil
 }
 
 // statusView loads what every view of c shows: its OPD, category and timeline.

@@ -25,7 +25,7 @@ const (
 
 // Deadline timer stages.
 const (
-	StageRemind = "remind" // one working day before: the OPD's officers are reminded
+	StageRemind = "remind" // one working day before: the assignee, or else the OPD's officers, are reminded
 	StageBreach = "breach" // the deadline passed: escalation (or, for autoclose, the closing)
 )
 
@@ -202,7 +202,17 @@ func (s *Service) fireDeadline(ctx context.Context, a DeadlineArgs) error {
 			return s.commit(ctx, tx, st)
 		case a.Stage == StageRemind:
 			log.InfoContext(ctx, "deadline reminder", slog.String("ticket", c.Code))
-			st.toOfficers("petugas.pengingat_"+a.Deadline, st.data("batas", st.local(due)))
+			// The assignee is reminded first (alone); the rest of the OPD hears at the breach.
+			assignee, err := s.reachableAssignee(ctx, tx, c)
+			if err != nil {
+				return err
+			}
+			if assignee != nil {
+				st.notes = append(st.notes, Notification{ComplaintID: c.ID, Audience: AudienceOfficer, AgencyID: c.AgencyID,
+					OfficerID: assignee.ID, Key: "petugas.pengingat_" + a.Deadline, Data: st.data("batas", st.local(due))})
+			} else {
+				st.toOfficers("petugas.pengingat_"+a.Deadline, st.data("batas", st.local(due)))
+			}
 			return s.notify(ctx, tx, st.notes...)
 		default:
 			log.WarnContext(ctx, "deadline missed: escalated", slog.String("ticket", c.Code))
@@ -211,6 +221,14 @@ func (s *Service) fireDeadline(ctx context.Context, a DeadlineArgs) error {
 			st.notes = append(st.notes,
 				Notification{ComplaintID: c.ID, Audience: AudienceKepala, AgencyID: c.AgencyID, Key: "petugas.eskalasi_" + a.Deadline, Data: d},
 				Notification{ComplaintID: c.ID, Audience: AudienceAdmins, AgencyID: c.AgencyID, Key: "petugas.eskalasi_" + a.Deadline, Data: d})
+			assignee, err := s.reachableAssignee(ctx, tx, c)
+			if err != nil {
+				return err
+			}
+			if assignee != nil && assignee.Role != models.RoleKepala { // a kepala has it already
+				st.notes = append(st.notes, Notification{ComplaintID: c.ID, Audience: AudienceOfficer, AgencyID: c.AgencyID,
+					OfficerID: assignee.ID, Key: "petugas.eskalasi_" + a.Deadline, Data: d})
+			}
 			if err := tx.Create(&st.events).Error; err != nil {
 				return fmt.Errorf("insert timeline: %w", err)
 			}
@@ -221,4 +239,23 @@ func (s *Service) fireDeadline(ctx context.Context, a DeadlineArgs) error {
 		return fmt.Errorf("deadline %s/%s of complaint %d: %w", a.Deadline, a.Stage, a.ComplaintID, err)
 	}
 	return nil
+}
+
+// reachableAssignee is the active chat officer of the complaint's OPD it is assigned to, or nil
+// (not assigned, assigned to a console account only, or the officer left).
+func (s *Service) reachableAssignee(ctx context.Context, tx *gorm.DB, c *models.Complaint) (*models.Officer, error) {
+	if c.AssigneeOfficerID == nil {
+		return nil, nil
+	}
+	o, err := models.OfficerByID(ctx, tx, *c.AssigneeOfficerID)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !o.Active || o.AgencyID == nil || *o.AgencyID != c.AgencyID {
+		return nil, nil
+	}
+	return o, nil
 }

@@ -55,6 +55,7 @@ var transitions = map[string][]string{
 	ActionConfirm:    {StatusSelesai},
 	ActionRate:       {StatusSelesai, StatusDitutup},
 	ActionAutoclose:  {StatusSelesai},
+	ActionAssign:     open,
 }
 
 // Allowed reports whether action may be taken on a complaint in status.
@@ -477,6 +478,7 @@ func (s *Service) Forward(ctx context.Context, tx *gorm.DB, code string, by Acto
 		st.event(EventBukanWewenang, from, st.c.Status, reason, nil)
 		st.c.Status = StatusTerdisposisi
 		st.c.AgencyID, st.agency = to.ID, to
+		st.c.AssigneeUserID, st.c.AssigneeOfficerID, st.c.AssignedAt = nil, nil, nil // nobody of the new OPD has it yet
 		st.event(EventDialihkan, StatusBukanWewenang, st.c.Status, to.Name, nil)
 		st.c.DeadlineGen++
 		st.c.FirstResponseAt = nil

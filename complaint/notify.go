@@ -29,6 +29,7 @@ type Notification struct {
 	ComplaintID  int64
 	Audience     Audience
 	AgencyID     int64 // for AudienceOfficers and AudienceKepala
+	OfficerID    int64 // for AudienceOfficer
 	Key          string
 	Data         map[string]any // always kode, opd, status; render it with TemplateData
 	AttachmentID *int64         // a photo to send along (the officer's proof)
@@ -108,6 +109,8 @@ func Recipients(ctx context.Context, tx *gorm.DB, n Notification) ([]models.Citi
 		q = q.Where("id IN (?)", officers(models.RoleKepala))
 	case AudienceAdmins:
 		q = q.Where("id IN (?)", officers(models.RoleAdmin))
+	case AudienceOfficer:
+		q = q.Where("id IN (?)", tx.Model(&models.Officer{}).Select("citizen_id").Where("id = ? AND active = ?", n.OfficerID, true))
 	default:
 		return nil, fmt.Errorf("recipients of %s: unknown audience %q", n.Key, n.Audience)
 	}

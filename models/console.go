@@ -29,8 +29,11 @@ type User struct {
 	AgencyID     *int64 // the OPD of a UserPetugas; nil for the others
 	PasswordHash string // argon2id, PHC string format
 	Active       bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// OfficerID links the account to the same person's chat officer, so work assigned to
+	// one reaches the other.
+	OfficerID *int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // UserSession is a signed-in console browser; only the SHA-256 of its cookie token is stored.

@@ -32,6 +32,7 @@ var migrations = []migration{
 	{ID: "0004_message_chat_indexes", Up: sqlSteps(schema0004)},
 	{ID: "0005_message_failed_index", Up: sqlSteps(schema0005)},
 	{ID: "0006_complaint_text_search", Up: complaintTextSearch},
+	{ID: "0007_console_inbox", Up: sqlSteps(schema0007)},
 }
 
 // schema0004 indexes the message log by chat: the delivery worker reads one chat's

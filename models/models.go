@@ -81,8 +81,10 @@ type Conversation struct {
 	// so a stale timer finds a different seq and does nothing.
 	WaitSeq   int64
 	ExpiresAt *time.Time
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// ComplaintID is the complaint a follow-up conversation is about (an OPD's question, the survey).
+	ComplaintID *int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // Message is one inbound or outbound chat message.
@@ -99,6 +101,7 @@ type Message struct {
 	Payload        string // JSON: choices, location, photo reference
 	Status         string // MessageReceived, MessageQueued, MessageSent or MessageFailed
 	Error          string
+	ComplaintID    *int64 // the complaint a notification to the citizen is about
 	CreatedAt      time.Time
 	SentAt         *time.Time
 }
@@ -166,8 +169,15 @@ type Complaint struct {
 	Rating        *int // the citizen's 1..5 score, once given
 	RatingComment string
 	RatedAt       *time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// ConversationID is the conversation the complaint was filed in (its thread starts there).
+	ConversationID *int64
+	// The officer the complaint is assigned to: a console account, a chat officer, or both
+	// when the account is linked to the officer; nil when nobody is.
+	AssigneeUserID    *int64
+	AssigneeOfficerID *int64
+	AssignedAt        *time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // ComplaintEvent is one entry of a complaint's timeline.
