@@ -152,7 +152,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 		Logger: log, MaxPhotoBytes: cfg.MaxPhotoSize})
 	a.Channels[a.Webchat.Name()] = a.Webchat
 
-	a.Deliverer = &bot.Deliverer{DB: db, Channels: a.Channels, Log: log, Now: opt.Now}
+	a.Deliverer = &bot.Deliverer{DB: db, Channels: a.Channels, Jobs: a.River, Log: log, Now: opt.Now}
 	river.AddWorker(workers, a.Deliverer)
 	river.AddWorker(workers, &bot.FlowTimerWorker{Handler: a.Handler})
 	a.Complaints.Jobs, a.Complaints.Log, a.Complaints.Notifier = a.River, log, a.Handler

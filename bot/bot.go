@@ -67,6 +67,26 @@ type Outbound struct {
 	// Lang is the language the text was written in ("id" or "en"; empty means "id"), for
 	// what an adapter adds itself, such as WhatsApp's "reply with a number" line.
 	Lang string `json:"lang,omitempty"`
+	// Notice is set on the messages of a notification about a complaint (an OPD's
+	// reply, a status change, a reminder); nil on conversation messages.
+	Notice *Notice `json:"notice,omitempty"`
+}
+
+// Notice says which notification a message carries, so a channel that may not
+// send free-form text at the moment (the WhatsApp Cloud API more than 24 hours
+// after the person last wrote) can send the platform's approved template for it
+// instead, or keep the message until the person writes again. Conversation
+// messages carry none: outside such a window they are stale and not sent.
+type Notice struct {
+	// Key is the notification's locale key, e.g. "notifikasi.tanggapan".
+	Key string `json:"key"`
+	// Data is its template data as text (kode, opd, teks, batas...). It is empty
+	// on the photos and map point that follow the notification's text.
+	Data map[string]string `json:"data,omitempty"`
+	// Choices are answers a template may offer as quick replies: the question
+	// that follows the notification (the survey's yes/no), or an officer's way
+	// to open the complaint.
+	Choices []Choice `json:"choices,omitempty"`
 }
 
 // WithLang sets the language of every message in outs that has none.
@@ -100,6 +120,38 @@ type InboundHandlerFunc func(ctx context.Context, in Inbound) error
 
 // HandleInbound calls f.
 func (f InboundHandlerFunc) HandleInbound(ctx context.Context, in Inbound) error { return f(ctx, in) }
+
+// Delivery states a platform reports about a message the bot sent.
+const (
+	DeliverySent      = "sent"      // the platform accepted it
+	DeliveryDelivered = "delivered" // it reached the person's phone
+	DeliveryRead      = "read"      // the person opened it
+	DeliveryFailed    = "failed"    // the platform gave up on it; Err says why
+)
+
+// StatusUpdate is what a platform reported, after the send returned, about a
+// message the bot sent (WhatsApp Cloud API statuses webhooks).
+type StatusUpdate struct {
+	Channel string
+	// Ref is the outbound message row the platform echoed back, when it echoes
+	// one; otherwise PlatformID finds the row.
+	Ref        int64
+	PlatformID string
+	// Final reports that the status is about the last part of the row's
+	// message (a long message goes out in several parts).
+	Final bool
+	State string // DeliverySent, DeliveryDelivered, DeliveryRead or DeliveryFailed
+	At    time.Time
+	// Err classifies a failure like Channel.Send's errors: ErrUnreachable,
+	// ErrResend (send it again: the adapter now knows how), ErrRejected or another.
+	Err error
+}
+
+// StatusHandler takes the status updates an adapter receives; the delivery
+// worker implements it. It returns nil once the update is recorded.
+type StatusHandler interface {
+	HandleStatus(ctx context.Context, st StatusUpdate) error
+}
 
 // SentObserver is an optional Channel capability: the delivery worker tells it
 // when a message has been recorded as sent (after Send returned and the row was updated).

@@ -39,6 +39,9 @@ type Handler struct {
 	MaxPhoto   int64
 	Log        *slog.Logger
 	Now        func() time.Time
+	// AwaitReplyChannels are the channels whose adapter may keep a message until
+	// the person writes again (bot.ErrAwaitReply); their inbound messages release them.
+	AwaitReplyChannels map[string]bool
 
 	flowCache sync.Map // "id@rev" -> *flows.Flow
 }
@@ -63,6 +66,9 @@ func (h *Handler) HandleInbound(ctx context.Context, in Inbound) error {
 		if err != nil || dup {
 			return err
 		}
+		if err := h.reachable(ctx, tx, cit, in); err != nil {
+			return err
+		}
 		if in.Kind == KindPhoto && photoErr != nil {
 			key := "sistem.foto_gagal"
 			if errors.Is(photoErr, models.ErrTooLarge) {
@@ -81,6 +87,32 @@ func (h *Handler) HandleInbound(ctx context.Context, in Inbound) error {
 		input := toInput(in, photo)
 		return h.advance(ctx, tx, cit, who, in.Channel, in.ChatID, input)
 	}, &sql.TxOptions{})
+}
+
+// reachable undoes an earlier "unreachable" (the person blocked the bot, or the
+// platform could not deliver) now that they wrote, and releases the messages
+// that waited for them to write (bot.ErrAwaitReply), before this message's replies.
+func (h *Handler) reachable(ctx context.Context, tx *gorm.DB, cit *models.Citizen, in Inbound) error {
+	if cit.Unreachable {
+		if err := tx.Model(&models.Citizen{}).Where("id = ?", cit.ID).Update("unreachable", false).Error; err != nil {
+			return fmt.Errorf("mark citizen %d reachable: %w", cit.ID, err)
+		}
+		cit.Unreachable = false
+	}
+	if !h.AwaitReplyChannels[in.Channel] {
+		return nil
+	}
+	res := tx.Model(&models.Message{}).
+		Where("channel = ? AND chat_id = ? AND direction = ? AND status = ?", in.Channel, in.ChatID, models.DirectionOut, models.MessageWaiting).
+		Updates(map[string]any{"status": models.MessageQueued, "error": ""})
+	if res.Error != nil {
+		return fmt.Errorf("release waiting messages: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil
+	}
+	h.logger().Info("messages that waited for the person to write are sent now", slog.String("channel", in.Channel), slog.Int64("count", res.RowsAffected))
+	return insertJobs(ctx, tx, h.Jobs, []river.InsertManyParams{{Args: DeliverArgs{Channel: in.Channel, ChatID: in.ChatID}}})
 }
 
 // HandlePanic records a message whose handling panicked and apologizes, so the
@@ -462,7 +494,13 @@ func (h *Handler) apply(ctx context.Context, tx *gorm.DB, cit *models.Citizen, c
 			conv.ExpiresAt = &exp
 		}
 	}
-	outs := append(prefix, Render(ChannelTexts{Translator: h.Locales, Channel: channel}, cit.Lang, effects)...)
+	rendered := Render(ChannelTexts{Translator: h.Locales, Channel: channel}, cit.Lang, effects)
+	if len(prefix) > 0 && prefix[0].Notice != nil && prefix[0].Notice.Choices == nil && len(rendered) > 0 {
+		// A notification that starts a flow offers the flow's first answers with
+		// it, so a template sent in its place can carry them as quick replies.
+		prefix[0].Notice.Choices = rendered[0].Choices
+	}
+	outs := append(prefix, rendered...)
 	// On PostgreSQL a conversation that exists is saved with the replies in one statement.
 	together := conv.ID != 0 && len(outs) > 0 && models.Dialect(tx) == models.DialectPostgres
 	if !together {

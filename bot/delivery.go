@@ -24,6 +24,18 @@ var ErrUnreachable = errors.New("recipient unreachable")
 // message for good (bad request); it is marked failed and the next one is sent.
 var ErrRejected = errors.New("message rejected by platform")
 
+// ErrAwaitReply is returned by Channel.Send when the platform allows this
+// message only after the person writes again (a notice outside the WhatsApp
+// Cloud API's 24-hour window with no template for it, or its photo): the
+// message waits and goes out when they next write.
+var ErrAwaitReply = errors.New("message waits until the person writes again")
+
+// ErrResend is the failure of a StatusUpdate for a message the platform
+// accepted and then dropped in a way the adapter can avoid on a second try
+// (the WhatsApp Cloud API's 131047: the window had closed; it sends the
+// template then).
+var ErrResend = errors.New("message dropped by the platform; send it again")
+
 // RetryAfterError is returned by Channel.Send when the platform asks the bot to
 // pause (a 429); the chat's messages wait at least After and then go out.
 type RetryAfterError struct{ After time.Duration }
@@ -62,8 +74,10 @@ type Deliverer struct {
 	DB       *gorm.DB
 	Channels map[string]Channel
 	Pacer    Pacer
-	Log      *slog.Logger
-	Now      func() time.Time
+	// Jobs queues a delivery again when a platform drops a message after the fact.
+	Jobs JobInserter
+	Log  *slog.Logger
+	Now  func() time.Time
 
 	locks sync.Map // channel+chat -> *sync.Mutex
 }
@@ -125,6 +139,9 @@ func (w *Deliverer) sendOne(ctx context.Context, ch Channel, m models.Message) e
 	case errors.Is(err, ErrUnreachable):
 		w.log().Info("recipient unreachable; dropping its queued messages", slog.String("channel", m.Channel), slog.Int64("citizen_id", m.CitizenID))
 		return w.markUnreachable(ctx, m)
+	case errors.Is(err, ErrAwaitReply):
+		w.log().Info("message waits until the person writes again", slog.String("channel", m.Channel), slog.Int64("message_id", m.ID))
+		return w.setStatus(ctx, m.ID, models.MessageWaiting, err.Error())
 	case errors.Is(err, ErrRejected):
 		w.log().Warn("message rejected by platform", slog.String("channel", m.Channel), slog.Int64("message_id", m.ID), slog.Any("error", err))
 		w.markFailed(ctx, m.ID, err.Error())
@@ -147,11 +164,18 @@ func (w *Deliverer) sendOne(ctx context.Context, ch Channel, m models.Message) e
 }
 
 func (w *Deliverer) markFailed(ctx context.Context, id int64, reason string) {
-	err := w.DB.WithContext(context.WithoutCancel(ctx)).Model(&models.Message{}).Where("id = ?", id).
-		Updates(map[string]any{"status": models.MessageFailed, "error": reason}).Error
-	if err != nil {
+	if err := w.setStatus(ctx, id, models.MessageFailed, reason); err != nil {
 		w.log().Error("mark message failed", slog.Int64("message_id", id), slog.Any("error", err))
 	}
+}
+
+func (w *Deliverer) setStatus(ctx context.Context, id int64, status, reason string) error {
+	err := w.DB.WithContext(context.WithoutCancel(ctx)).Model(&models.Message{}).Where("id = ?", id).
+		Updates(map[string]any{"status": status, "error": reason}).Error
+	if err != nil {
+		return fmt.Errorf("deliver: mark message %d %s: %w", id, status, err)
+	}
+	return nil
 }
 
 func (w *Deliverer) markUnreachable(ctx context.Context, m models.Message) error {

@@ -50,6 +50,8 @@ func (h *Handler) Notify(ctx context.Context, tx *gorm.DB, n complaint.Notificat
 				photos = append(photos, ids...)
 			}
 		}
+		data := n.TemplateData(p.Lang)
+		notice := &Notice{Key: n.Key, Data: noticeData(data)}
 		var outs []Outbound
 		if c != nil {
 			// An officer gets one message per notice: the text on its photo, the buttons under it.
@@ -59,14 +61,21 @@ func (h *Handler) Notify(ctx context.Context, tx *gorm.DB, n complaint.Notificat
 			}
 			lang := p.Lang
 			render := func(d map[string]any) string { return h.Locales.T(lang, n.Key, d) }
-			outs = h.noticeLayout(lang, c.Code, render, n.TemplateData(lang), files,
+			outs = h.noticeLayout(lang, c.Code, render, data, files,
 				floatPtr(n.Data["lat"]), floatPtr(n.Data["lng"]), h.officerButtons(lang, c.Code, c.Status), true)
+			// A template sent in its place opens the complaint with one tap.
+			notice.Choices = []Choice{{ID: viewPrefix + c.Code, Label: h.Locales.T(lang, "tindakan.tombol_lihat", nil)}}
+			outs[0].Notice = notice
 		} else {
-			// A citizen: the text first, then its photos and map point.
-			outs = []Outbound{{Text: h.Locales.T(p.Lang, n.Key, n.TemplateData(p.Lang))}}
+			// A citizen: the text first, then its photos and map point, which are
+			// worth sending later when the text went as a template.
+			outs = []Outbound{{Text: h.Locales.T(p.Lang, n.Key, data), Notice: notice}}
 			media, err := h.media(tx, photos, floatPtr(n.Data["lat"]), floatPtr(n.Data["lng"]))
 			if err != nil {
 				return err
+			}
+			for i := range media {
+				media[i].Notice = &Notice{Key: n.Key}
 			}
 			outs = WithLang(append(outs, media...), p.Lang)
 		}
@@ -119,6 +128,21 @@ func (h *Handler) address(tx *gorm.DB, citizenID int64) (channel, chatID string,
 		return "", "", false, fmt.Errorf("identity of citizen %d: %w", citizenID, err)
 	}
 	return ident.Channel, ident.Address, ident.ID != 0, nil
+}
+
+// noticeData is a notification's template data as text, for a template's
+// parameters; values that are not text or numbers (photo ids) are left out.
+func noticeData(data map[string]any) map[string]string {
+	out := make(map[string]string, len(data))
+	for k, v := range data {
+		switch v := v.(type) {
+		case string:
+			out[k] = v
+		case int, int64, float64, bool:
+			out[k] = fmt.Sprint(v)
+		}
+	}
+	return out
 }
 
 func floatPtr(v any) *float64 {

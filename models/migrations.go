@@ -33,7 +33,16 @@ var migrations = []migration{
 	{ID: "0005_message_failed_index", Up: sqlSteps(schema0005)},
 	{ID: "0006_complaint_text_search", Up: complaintTextSearch},
 	{ID: "0007_console_inbox", Up: sqlSteps(schema0007)},
+	{ID: "0008_message_delivery_receipts", Up: sqlSteps(schema0008)},
 }
+
+// schema0008 records the delivery receipts a platform reports (delivered, read)
+// and indexes the messages that wait for the person to write again.
+const schema0008 = `
+ALTER TABLE messages ADD COLUMN delivered_at {{ts}};
+ALTER TABLE messages ADD COLUMN read_at {{ts}};
+CREATE INDEX idx_messages_chat_waiting ON messages (channel, chat_id) WHERE status = 'waiting'
+`
 
 // schema0004 indexes the message log by chat: the delivery worker reads one chat's
 // queued messages in order (a partial index holds only the queue), and the web

@@ -15,12 +15,15 @@ const (
 	DirectionOut = "out"
 )
 
-// Message statuses: inbound rows are "received"; outbound rows go queued -> sent or failed.
+// Message statuses: inbound rows are "received"; outbound rows go queued -> sent or failed,
+// or queued -> waiting -> queued when the platform allows the message only after the
+// person writes again (the WhatsApp Cloud API's 24-hour window).
 const (
 	MessageReceived = "received"
 	MessageQueued   = "queued"
 	MessageSent     = "sent"
 	MessageFailed   = "failed"
+	MessageWaiting  = "waiting"
 )
 
 // Actor kinds on a complaint's timeline.
@@ -99,11 +102,15 @@ type Message struct {
 	Kind           string
 	Text           string
 	Payload        string // JSON: choices, location, photo reference
-	Status         string // MessageReceived, MessageQueued, MessageSent or MessageFailed
+	Status         string // MessageReceived, MessageQueued, MessageSent, MessageFailed or MessageWaiting
 	Error          string
 	ComplaintID    *int64 // the complaint a notification to the citizen is about
 	CreatedAt      time.Time
 	SentAt         *time.Time
+	// DeliveredAt and ReadAt are set when the platform reports the message
+	// reached the person's phone and was read (WhatsApp Cloud API statuses).
+	DeliveredAt *time.Time
+	ReadAt      *time.Time
 }
 
 // Agency is an OPD (Organisasi Perangkat Daerah) that handles complaints.

@@ -207,6 +207,19 @@ func (l *Limiter) PauseChat(chatID string, d time.Duration) {
 	cp.tat = later(cp.tat, until)
 }
 
+// ChatWait is how long a send to chatID would now wait for the chat's own
+// rate (not counting the global one); 0 when it may go at once.
+func (l *Limiter) ChatWait(chatID string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cp, ok := l.chats[chatID]
+	if !ok {
+		return 0
+	}
+	ready := cp.tat.Add(-time.Duration(l.burst-1) * l.chatEvery)
+	return max(0, time.Until(ready))
+}
+
 // Rate is the configured rate across all chats, in messages per second.
 func (l *Limiter) Rate() float64 { return float64(time.Second) / float64(l.interval) }
 

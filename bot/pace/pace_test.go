@@ -154,3 +154,16 @@ func TestLimiterPauseChat(t *testing.T) {
 	require.GreaterOrEqual(t, time.Since(start), 290*time.Millisecond, "the pause, then 10/s without a burst")
 	require.InDelta(t, 1000, l.Rate(), 0.001)
 }
+
+func TestLimiterChatWait(t *testing.T) {
+	t.Parallel()
+	l := New(1000, 1, 2)
+	require.Zero(t, l.ChatWait("a"))
+	for range 2 {
+		release, err := l.Acquire(t.Context(), "a")
+		require.NoError(t, err)
+		release()
+	}
+	require.InDelta(t, time.Second.Seconds(), l.ChatWait("a").Seconds(), 0.1, "the burst is spent: one a second")
+	require.Zero(t, l.ChatWait("b"))
+}

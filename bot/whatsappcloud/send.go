@@ -1,0 +1,526 @@
+package whatsappcloud
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/suarawarga/suarawarga/bot"
+)
+
+// maxPairWait is the longest a send waits for one person's pair rate; past it
+// the delivery job is put back for that long, so a worker is not held.
+const maxPairWait = 10 * time.Second
+
+// pageRows is how many choices one page of a long list shows, with "Lainnya…" as its last row.
+const pageRows = MaxListRows - 1
+
+// part is one Cloud API message of an Outbound.
+type part struct {
+	typ     string         // text, image, location, interactive, template
+	obj     map[string]any // the object under the type's key
+	photo   string         // file path, for an image (uploaded when sent)
+	caption string
+}
+
+// listMemory is the last long list shown in a chat, for its pages.
+type listMemory struct {
+	choices []bot.Choice
+	lang    string
+}
+
+// mediaUpload is a photo already uploaded to the Graph API.
+type mediaUpload struct {
+	id string
+	at time.Time
+}
+
+// Send renders out as Cloud API messages and returns the id (wamid) of the
+// last one. Inside the 24-hour window it sends text, photos, map points, reply
+// buttons, lists and location requests; outside it, a notice goes as its
+// approved template, or waits for the person to write (bot.ErrAwaitReply) when
+// there is none, and a conversation message is not sent (bot.ErrRejected). It
+// never writes first to a number that never wrote. Every part is paced here;
+// when a part fails, the parts already sent are remembered by out.Ref, so the
+// retry sends only the rest.
+func (c *Channel) Send(ctx context.Context, out bot.Outbound) (string, error) {
+	chat := out.ChatID
+	if !chatIDRE.MatchString(chat) {
+		return "", fmt.Errorf("whatsappcloud: chat id %q: %w", chat, bot.ErrRejected)
+	}
+	if d := c.paused(); d > 0 {
+		return "", &bot.RetryAfterError{After: d}
+	}
+	last, err := c.opts.History.LastInbound(ctx, chat)
+	if err != nil {
+		return "", fmt.Errorf("whatsappcloud: last message of the chat: %w", err)
+	}
+	if last.IsZero() {
+		c.log.Warn("whatsapp cloud api refuses to message a number that never wrote to the bot")
+		return "", fmt.Errorf("whatsappcloud: the chat never wrote first: %w", bot.ErrRejected)
+	}
+	var parts []part
+	open := c.windowOpen(chat, last)
+	if open {
+		parts = c.plan(out)
+	} else if parts, err = c.outsideWindow(out); err != nil {
+		return "", err
+	}
+	if len(parts) == 0 {
+		return "", nil
+	}
+	c.mu.Lock()
+	start := c.progress[out.Ref]
+	c.mu.Unlock()
+	if out.Ref == 0 || start >= len(parts) {
+		start = 0
+	}
+	var lastID string
+	for i := start; i < len(parts); i++ {
+		id, err := c.sendPaced(ctx, out, parts[i], i+1, len(parts))
+		if err != nil {
+			if kind, _ := classify(err); kind == kindWindowClosed && open {
+				// Meta's clock says the window has closed: the rest goes as outside it.
+				c.markClosed(chat, last)
+				c.setProgress(out.Ref, 0)
+				c.log.Info("whatsapp cloud api: the 24-hour window had closed (131047); sending as outside it")
+				return c.sendOutside(ctx, out)
+			}
+			c.setProgress(out.Ref, i)
+			return "", err
+		}
+		lastID = id
+	}
+	c.setProgress(out.Ref, 0)
+	return lastID, nil
+}
+
+// sendOutside sends out as it goes outside the window (its template), after a 131047.
+func (c *Channel) sendOutside(ctx context.Context, out bot.Outbound) (string, error) {
+	parts, err := c.outsideWindow(out)
+	if err != nil || len(parts) == 0 {
+		return "", err
+	}
+	return c.sendPaced(ctx, out, parts[0], 1, 1)
+}
+
+// sendPaced waits for the number's and the person's rate and sends one part.
+func (c *Channel) sendPaced(ctx context.Context, out bot.Outbound, p part, n, of int) (string, error) {
+	if wait := c.lim.ChatWait(out.ChatID); wait > maxPairWait {
+		return "", &bot.RetryAfterError{After: wait}
+	}
+	release, err := c.lim.Acquire(ctx, out.ChatID)
+	if err != nil {
+		return "", err
+	}
+	id, err := c.sendPart(ctx, out, p, n, of)
+	release()
+	if err != nil {
+		if kind, _ := classify(err); kind == kindWindowClosed {
+			return "", err
+		}
+		return "", c.sendError(ctx, out.ChatID, err)
+	}
+	c.sent(out.ChatID)
+	if p.typ == "template" {
+		c.count(func(s *State) { s.TemplatesSent++ })
+	}
+	return id, nil
+}
+
+func (c *Channel) setProgress(ref int64, n int) {
+	if ref == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n == 0 {
+		delete(c.progress, ref)
+		return
+	}
+	c.progress[ref] = n
+}
+
+// windowOpen reports whether free-form messages may go to chat, whose last
+// message arrived at last: within 24 hours (less a margin for clock
+// differences), and Meta has not said otherwise since.
+func (c *Channel) windowOpen(chat string, last time.Time) bool {
+	if c.opts.Now().Sub(last) >= Window-WindowMargin {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.closed[chat]; ok {
+		if last.After(t) {
+			delete(c.closed, chat)
+			return true
+		}
+		return false
+	}
+	return true
+}
+
+// markClosed records that Meta said the chat's window had closed although its
+// last message (at last) seemed recent enough; a newer message opens it again.
+func (c *Channel) markClosed(chat string, last time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.closed) > 100000 {
+		c.closed = map[string]time.Time{}
+	}
+	c.closed[chat] = last
+}
+
+// outsideWindow is what out becomes outside the 24-hour window: the notice's
+// template; a notice without one, or a notice's photo, waits for the person
+// to write again; a conversation message is stale by then and not sent.
+func (c *Channel) outsideWindow(out bot.Outbound) ([]part, error) {
+	n := out.Notice
+	switch {
+	case n != nil && strings.TrimSpace(out.Text) != "":
+		if tpl, ok := c.opts.Templates.For(n.Key); ok {
+			return []part{{typ: "template", obj: tpl.templateMessage(n)}}, nil
+		}
+		c.count(func(s *State) { s.Held++ })
+		c.log.Info("whatsapp cloud api: no template for this notice outside the 24-hour window; it waits for the person to write",
+			slog.String("notice", n.Key))
+		return nil, fmt.Errorf("whatsappcloud: no template for %s outside the 24-hour window: %w", n.Key, bot.ErrAwaitReply)
+	case n != nil:
+		c.count(func(s *State) { s.Held++ })
+		return nil, fmt.Errorf("whatsappcloud: a notice's photo or map point outside the 24-hour window: %w", bot.ErrAwaitReply)
+	}
+	c.count(func(s *State) { s.Dropped++ })
+	return nil, fmt.Errorf("whatsappcloud: a conversation message outside the 24-hour window is not sent: %w", bot.ErrRejected)
+}
+
+// plan splits out into Cloud API messages: the photo (with the text as its
+// caption when nothing else follows), the map point, the text in parts of at
+// most 4096 characters, and the choices or the location request last, with the
+// end of the text (at most 1024 characters) as their body.
+func (c *Channel) plan(out bot.Outbound) []part {
+	lang := cmp.Or(out.Lang, "id")
+	text := strings.TrimSpace(out.Text)
+	interactive := out.AskLocation || len(out.Choices) > 0
+	var parts []part
+	if out.PhotoPath != "" {
+		if path, ok := c.photoFile(out.PhotoPath); ok {
+			p := part{typ: "image", photo: path}
+			if text != "" && !interactive && !out.HasLocation {
+				p.caption = splitText(text, MaxCaptionLen)[0]
+				text = strings.TrimSpace(text[len(p.caption):])
+			}
+			parts = append(parts, p)
+		}
+	}
+	if out.HasLocation {
+		parts = append(parts, part{typ: "location", obj: map[string]any{"latitude": out.Lat, "longitude": out.Lng}})
+	}
+	if !interactive {
+		if text != "" {
+			for _, chunk := range splitText(text, MaxTextLen) {
+				parts = append(parts, textPart(chunk))
+			}
+		}
+		return parts
+	}
+	// The interactive message's body is the end of the text; what does not fit goes before it.
+	var body string
+	if text != "" {
+		chunks := splitText(text, MaxTextLen)
+		lastChunk := chunks[len(chunks)-1]
+		for _, chunk := range chunks[:len(chunks)-1] {
+			parts = append(parts, textPart(chunk))
+		}
+		bodies := splitText(lastChunk, MaxBodyLen)
+		for _, chunk := range bodies[:len(bodies)-1] {
+			parts = append(parts, textPart(chunk))
+		}
+		body = bodies[len(bodies)-1]
+	}
+	if out.AskLocation {
+		parts = append(parts, part{typ: "interactive", obj: map[string]any{
+			"type": "location_request_message",
+			"body": map[string]any{"text": cmp.Or(body, c.opts.Translator.T(lang, "whatsappcloud.kirim_lokasi", nil))},
+			"action": map[string]any{"name": "send_location"},
+		}})
+		if len(out.Choices) > 0 {
+			parts = append(parts, c.choicePart(out.ChatID, lang, c.opts.Translator.T(lang, "whatsappcloud.atau_pilih", nil), out.Choices))
+		}
+		return parts
+	}
+	parts = append(parts, c.choicePart(out.ChatID, lang, cmp.Or(body, c.opts.Translator.T(lang, "whatsappcloud.pilih", nil)), out.Choices))
+	return parts
+}
+
+func textPart(s string) part {
+	return part{typ: "text", obj: map[string]any{"body": s, "preview_url": false}}
+}
+
+// choicePart renders choices: up to 3 whose labels fit as reply buttons,
+// otherwise a list message, in pages of 9 with "Lainnya…" beyond 10.
+func (c *Channel) choicePart(chat, lang, body string, choices []bot.Choice) part {
+	if len(choices) <= MaxButtons && labelsFit(choices, MaxButtonTitle) {
+		var buttons []any
+		for _, ch := range choices {
+			buttons = append(buttons, map[string]any{"type": "reply",
+				"reply": map[string]any{"id": c.buttonID(ch.ID, MaxButtonID), "title": strings.TrimSpace(ch.Label)}})
+		}
+		return part{typ: "interactive", obj: map[string]any{
+			"type": "button", "body": map[string]any{"text": body}, "action": map[string]any{"buttons": buttons},
+		}}
+	}
+	if len(choices) > MaxListRows {
+		c.mu.Lock()
+		if len(c.lists) > 100000 {
+			c.lists = map[string]listMemory{}
+		}
+		c.lists[chat] = listMemory{choices: choices, lang: lang}
+		c.mu.Unlock()
+	}
+	return c.listPart(lang, body, choices, 0)
+}
+
+// listPart is one page of a list message from offset: all of it when it fits
+// 10 rows, otherwise 9 choices and "Lainnya…".
+func (c *Channel) listPart(lang, body string, choices []bot.Choice, offset int) part {
+	page := choices[offset:]
+	more := len(page) > MaxListRows
+	if more {
+		page = page[:pageRows]
+	}
+	var rows []any
+	for _, ch := range page {
+		label := strings.TrimSpace(ch.Label)
+		row := map[string]any{"id": c.buttonID(ch.ID, MaxRowID), "title": Shorten(label, MaxRowTitle)}
+		if utf8.RuneCountInString(label) > MaxRowTitle {
+			row["description"] = Shorten(label, MaxRowDescription)
+		}
+		rows = append(rows, row)
+	}
+	if more {
+		next := offset + pageRows
+		rows = append(rows, map[string]any{"id": pagePrefix + strconv.Itoa(next),
+			"title": Shorten(c.opts.Translator.T(lang, "whatsappcloud.lainnya", nil), MaxRowTitle),
+			"description": Shorten(c.opts.Translator.T(lang, "whatsappcloud.lainnya_rincian", map[string]any{
+				"dari": next + 1, "sampai": min(next+pageRows, len(choices)), "jumlah": len(choices)}), MaxRowDescription)})
+	}
+	return part{typ: "interactive", obj: map[string]any{
+		"type": "list", "body": map[string]any{"text": body},
+		"action": map[string]any{
+			"button":   Shorten(c.opts.Translator.T(lang, "whatsappcloud.tombol_daftar", nil), MaxListButton),
+			"sections": []any{map[string]any{"rows": rows}},
+		},
+	}}
+}
+
+// sendPage shows the page of the chat's last long list from offset, when the
+// person tapped "Lainnya…". It is a view of a message already sent, so it is
+// sent here rather than queued; a failure makes Meta deliver the tap again.
+func (c *Channel) sendPage(ctx context.Context, chat string, offset int) error {
+	c.mu.Lock()
+	mem, ok := c.lists[chat]
+	c.mu.Unlock()
+	if !ok {
+		choices, err := c.opts.History.LastChoices(ctx, chat)
+		if err != nil {
+			return fmt.Errorf("whatsappcloud: the list to page: %w", err)
+		}
+		mem = listMemory{choices: choices, lang: "id"}
+	}
+	if offset >= len(mem.choices) {
+		c.log.Debug("whatsapp cloud api: a page of a list that is gone was asked for")
+		return nil
+	}
+	body := c.opts.Translator.T(mem.lang, "whatsappcloud.halaman", map[string]any{
+		"dari": offset + 1, "sampai": min(offset+pageRows, len(mem.choices)), "jumlah": len(mem.choices)})
+	if len(mem.choices)-offset <= MaxListRows {
+		body = c.opts.Translator.T(mem.lang, "whatsappcloud.halaman", map[string]any{
+			"dari": offset + 1, "sampai": len(mem.choices), "jumlah": len(mem.choices)})
+	}
+	p := c.listPart(mem.lang, body, mem.choices, offset)
+	_, err := c.sendPaced(ctx, bot.Outbound{Channel: Name, ChatID: chat}, p, 1, 1)
+	var ra *bot.RetryAfterError
+	if errors.As(err, &ra) {
+		return fmt.Errorf("whatsappcloud: page of a list: rate limited for %s", ra.After)
+	}
+	return err
+}
+
+// labelsFit reports whether every label fits limit characters and no two are the same.
+func labelsFit(choices []bot.Choice, limit int) bool {
+	seen := map[string]bool{}
+	for _, ch := range choices {
+		l := strings.TrimSpace(ch.Label)
+		if l == "" || utf8.RuneCountInString(l) > limit || seen[l] {
+			return false
+		}
+		seen[l] = true
+	}
+	return true
+}
+
+// Shorten fits s into limit characters: as is when it fits, otherwise cut at
+// the last word boundary that leaves room for "…" (or mid-word, with the
+// ellipsis, when the first word alone is too long).
+func Shorten(s string, limit int) string {
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	if limit < 2 {
+		return string([]rune(s)[:max(limit, 0)])
+	}
+	runes := []rune(s)
+	cut := limit - 1
+	head := runes[:cut]
+	if end := lastSpace(head); end >= cut/2 {
+		head = head[:end]
+	}
+	return strings.TrimRightFunc(string(head), func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) && r != ')' }) + "…"
+}
+
+func lastSpace(rs []rune) int {
+	for i := len(rs) - 1; i > 0; i-- {
+		if unicode.IsSpace(rs[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// splitText cuts s into parts of at most limit characters at natural breaks.
+func splitText(s string, limit int) []string { return bot.SplitText(s, limit, bot.RuneSize) }
+
+// sendPart makes one send call.
+func (c *Channel) sendPart(ctx context.Context, out bot.Outbound, p part, n, of int) (string, error) {
+	msg := map[string]any{"messaging_product": "whatsapp", "recipient_type": "individual", "type": p.typ}
+	if isPhone(out.ChatID) {
+		msg["to"] = out.ChatID
+	} else {
+		msg["recipient"] = out.ChatID
+	}
+	if out.Ref != 0 {
+		msg["biz_opaque_callback_data"] = callbackData(out.Ref, n, of)
+	}
+	obj := p.obj
+	if p.typ == "image" {
+		id, err := c.upload(ctx, p.photo)
+		if err != nil {
+			return "", err
+		}
+		obj = map[string]any{"id": id}
+		if p.caption != "" {
+			obj["caption"] = p.caption
+		}
+	}
+	msg[p.typ] = obj
+	var resp struct {
+		Messages []struct {
+			ID string `json:"id"`
+		} `json:"messages"`
+	}
+	if err := c.call(ctx, http.MethodPost, c.opts.PhoneNumberID+"/messages", msg, &resp); err != nil {
+		return "", err
+	}
+	if len(resp.Messages) == 0 || resp.Messages[0].ID == "" {
+		return "", errors.New("whatsappcloud: the send was answered without a message id")
+	}
+	return resp.Messages[0].ID, nil
+}
+
+// upload puts a photo on the Graph API and returns its media id; a file is
+// uploaded once a day (files are named by their content, and Meta keeps them 30 days).
+func (c *Channel) upload(ctx context.Context, path string) (string, error) {
+	c.mu.Lock()
+	if m, ok := c.media[path]; ok && time.Since(m.at) < 24*time.Hour {
+		c.mu.Unlock()
+		return m.id, nil
+	}
+	c.mu.Unlock()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("whatsappcloud: read photo: %w: %w", err, bot.ErrRejected)
+	}
+	mime := http.DetectContentType(data)
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("messaging_product", "whatsapp")
+	_ = mw.WriteField("type", mime)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="file"; filename="foto`+photoExt(mime)+`"`)
+	h.Set("Content-Type", mime)
+	fw, err := mw.CreatePart(h)
+	if err != nil {
+		return "", fmt.Errorf("whatsappcloud: upload: %w", err)
+	}
+	_, _ = fw.Write(data)
+	if err := mw.Close(); err != nil {
+		return "", fmt.Errorf("whatsappcloud: upload: %w", err)
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*c.opts.RequestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(cctx, http.MethodPost, c.url(c.opts.PhoneNumberID+"/media"), &buf)
+	if err != nil {
+		return "", fmt.Errorf("whatsappcloud: upload: %w", err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	var resp struct {
+		ID string `json:"id"`
+	}
+	if err := c.do(req, &resp); err != nil {
+		return "", err
+	}
+	if resp.ID == "" {
+		return "", errors.New("whatsappcloud: the upload was answered without a media id")
+	}
+	c.mu.Lock()
+	if len(c.media) > 10000 {
+		c.media = map[string]mediaUpload{}
+	}
+	c.media[path] = mediaUpload{id: resp.ID, at: time.Now()}
+	c.mu.Unlock()
+	return resp.ID, nil
+}
+
+func photoExt(mime string) string {
+	switch mime {
+	case "image/png":
+		return ".png"
+	case "image/webp":
+		return ".webp"
+	}
+	return ".jpg"
+}
+
+// photoFile resolves an outbound photo path under the data directory; a path
+// outside it or a missing file is logged and the message goes out without it.
+func (c *Channel) photoFile(p string) (string, bool) {
+	full := p
+	if !filepath.IsAbs(p) {
+		full = filepath.Join(c.opts.DataDir, filepath.FromSlash(p))
+	}
+	base, err := filepath.Abs(c.opts.DataDir)
+	abs, err2 := filepath.Abs(filepath.Clean(full))
+	if err != nil || err2 != nil || (abs != base && !strings.HasPrefix(abs, base+string(filepath.Separator))) {
+		c.log.Warn("whatsapp cloud api photo outside the data directory not sent", slog.String("path", p))
+		return "", false
+	}
+	if st, err := os.Stat(abs); err != nil || !st.Mode().IsRegular() {
+		c.log.Warn("whatsapp cloud api photo file missing; sending the text only", slog.String("path", p))
+		return "", false
+	}
+	return abs, true
+}
