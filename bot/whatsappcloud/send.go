@@ -252,8 +252,8 @@ func (c *Channel) plan(out bot.Outbound) []part {
 	}
 	if out.AskLocation {
 		parts = append(parts, part{typ: "interactive", obj: map[string]any{
-			"type": "location_request_message",
-			"body": map[string]any{"text": cmp.Or(body, c.opts.Translator.T(lang, "whatsappcloud.kirim_lokasi", nil))},
+			"type":   "location_request_message",
+			"body":   map[string]any{"text": cmp.Or(body, c.opts.Translator.T(lang, "whatsappcloud.kirim_lokasi", nil))},
 			"action": map[string]any{"name": "send_location"},
 		}})
 		if len(out.Choices) > 0 {

@@ -48,7 +48,7 @@ type Value struct {
 		DisplayPhoneNumber string `json:"display_phone_number"`
 		PhoneNumberID      string `json:"phone_number_id"`
 	} `json:"metadata"`
-	Contacts []Contact        `json:"contacts,omitempty"`
+	Contacts []Contact         `json:"contacts,omitempty"`
 	Messages []json.RawMessage `json:"messages,omitempty"`
 	Statuses []json.RawMessage `json:"statuses,omitempty"`
 	Errors   []APIError        `json:"errors,omitempty"`
