@@ -349,6 +349,20 @@ func setGeoPermission(ctx context.Context, origin string, setting browser.Permis
 	return nil
 }
 
+// The phone the web chat is designed for: a cheap Android at 360×740 CSS pixels.
+const (
+	PhoneWidth  = 360
+	PhoneHeight = 740
+)
+
+// EmulatePhone makes the page's viewport a PhoneWidth×PhoneHeight mobile screen.
+func EmulatePhone(ctx context.Context) error {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(PhoneWidth, PhoneHeight, chromedp.EmulateMobile, chromedp.EmulatePortrait)); err != nil {
+		return fmt.Errorf("emulate a %dx%d phone: %w", PhoneWidth, PhoneHeight, err)
+	}
+	return nil
+}
+
 // Page binds a browser context to a test: each method fails the test on error.
 type Page struct {
 	T   testing.TB
@@ -370,6 +384,20 @@ func (p *Page) check(err error) {
 	if err != nil {
 		p.T.Fatal(err)
 	}
+}
+
+// OpenPhone starts a browser with a PhoneWidth×PhoneHeight mobile viewport and opens
+// the chat page at url.
+func OpenPhone(t testing.TB, url string) *Page {
+	t.Helper()
+	ctx := Browser(t)
+	if err := EmulatePhone(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := OpenChat(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	return &Page{T: t, Ctx: ctx}
 }
 
 // Click presses the button with this visible label.
