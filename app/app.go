@@ -188,6 +188,7 @@ func (a *App) Run(ctx context.Context) error {
 		}()
 	}
 	go func() { errc <- a.Web.Run(ctx) }()
+	go a.cleanLegacyPhotos(ctx)
 	var runErr error
 	select {
 	case <-ctx.Done():
@@ -199,6 +200,25 @@ func (a *App) Run(ctx context.Context) error {
 		a.Log.Warn("river did not stop cleanly", slog.Any("error", err))
 	}
 	return runErr
+}
+
+// cleanLegacyPhotos cleans, in the background, the photos an older version
+// stored with their metadata (see models.CleanAll); until then each is cleaned
+// the first time it is served or sent.
+func (a *App) cleanLegacyPhotos(ctx context.Context) {
+	var n int64
+	if err := a.DB.WithContext(ctx).Model(&models.Attachment{}).Where("cleaned_at IS NULL").Count(&n).Error; err != nil || n == 0 {
+		return
+	}
+	a.Log.Info("cleaning the metadata of photos stored by an older version", slog.Int64("photos", n))
+	rep, err := models.CleanAll(ctx, a.DB, a.Config.DataDir, false, nil)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.Log.Error("cleaning old photos stopped", slog.Any("error", err))
+		}
+		return
+	}
+	a.Log.Info("old photos cleaned", slog.Int("cleaned", rep.Cleaned), slog.Int("failed", len(rep.Failed)), slog.Int("files_removed", rep.Removed))
 }
 
 // Close releases the database.

@@ -71,9 +71,12 @@ func (w *WebchatHistory) Messages(ctx context.Context, chatID string, after int6
 	return items, nil
 }
 
-// mediaHandler serves the photo of one web chat message, only to that chat's browser.
+// mediaHandler serves the photo of one web chat message, only to that chat's
+// browser: the cleaned preview (a photo stored before cleaning existed is
+// cleaned first), never the bytes as they were sent.
 func mediaHandler(db *gorm.DB, wc *webchat.Channel, dataDir string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
 		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 		if err != nil {
 			http.NotFound(w, r)
@@ -81,7 +84,7 @@ func mediaHandler(db *gorm.DB, wc *webchat.Channel, dataDir string) http.Handler
 		}
 		chat := wc.ChatID(w, r)
 		var m models.Message
-		err = db.WithContext(r.Context()).Where("id = ? AND channel = ? AND chat_id = ?", id, webchat.Name, chat).Take(&m).Error
+		err = db.WithContext(ctx).Where("id = ? AND channel = ? AND chat_id = ?", id, webchat.Name, chat).Take(&m).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			http.NotFound(w, r)
 			return
@@ -90,29 +93,56 @@ func mediaHandler(db *gorm.DB, wc *webchat.Channel, dataDir string) http.Handler
 			http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
 			return
 		}
-		var rel string
-		if m.Direction == models.DirectionIn {
-			var p inboundPayload
-			_ = json.Unmarshal([]byte(m.Payload), &p)
-			var a models.Attachment
-			if p.AttachmentID == 0 || db.WithContext(r.Context()).Where("id = ?", p.AttachmentID).Take(&a).Error != nil {
-				http.NotFound(w, r)
-				return
-			}
-			rel = a.Path
-		} else {
-			var o bot.Outbound
-			_ = json.Unmarshal([]byte(m.Payload), &o)
-			rel = o.PhotoPath
+		attID, err := messageAttachment(ctx, db, m)
+		if err != nil {
+			http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
+			return
 		}
-		path := filepath.Join(dataDir, filepath.Clean("/"+rel))
-		f, err := os.Open(path)
-		if rel == "" || err != nil {
+		att, err := models.Servable(ctx, db, dataDir, attID)
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		f, err := os.Open(filepath.Join(dataDir, filepath.FromSlash(att.Preview())))
+		if err != nil {
 			http.NotFound(w, r)
 			return
 		}
 		defer f.Close()
-		w.Header().Set("Cache-Control", "private, max-age=86400")
+		confidential, err := models.AttachmentConfidential(ctx, db, att.ID)
+		if err != nil {
+			http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
+			return
+		}
+		mime := "image/jpeg"
+		if att.Preview() == att.Path {
+			mime = att.MIME
+		}
+		w.Header().Set("Content-Type", mime)
+		w.Header().Set("Cache-Control", models.PhotoCacheControl(confidential))
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		http.ServeContent(w, r, "", time.Time{}, f)
 	})
+}
+
+// messageAttachment is the attachment a message shows: the one a citizen sent,
+// or the one whose file an outbound message carries; 0 for none.
+func messageAttachment(ctx context.Context, db *gorm.DB, m models.Message) (int64, error) {
+	if m.Direction == models.DirectionIn {
+		var p inboundPayload
+		_ = json.Unmarshal([]byte(m.Payload), &p)
+		return p.AttachmentID, nil
+	}
+	var o bot.Outbound
+	_ = json.Unmarshal([]byte(m.Payload), &o)
+	if o.PhotoPath == "" {
+		return 0, nil
+	}
+	var ids []int64
+	err := db.WithContext(ctx).Model(&models.Attachment{}).Where("path = ? OR preview_path = ?", o.PhotoPath, o.PhotoPath).
+		Order("id").Limit(1).Pluck("id", &ids).Error
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	return ids[0], nil
 }

@@ -73,6 +73,8 @@ func (h *Handler) HandleInbound(ctx context.Context, in Inbound) error {
 			key := "sistem.foto_gagal"
 			if errors.Is(photoErr, models.ErrTooLarge) {
 				key = "sistem.foto_terlalu_besar"
+			} else if errors.Is(photoErr, models.ErrTooManyPixels) {
+				key = "sistem.foto_terlalu_lebar"
 			} else if errors.Is(photoErr, models.ErrNotImage) {
 				key = "sistem.foto_bukan_gambar"
 			}

@@ -1,7 +1,9 @@
 package bot
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"unicode/utf16"
 
@@ -116,20 +118,22 @@ func (h *Handler) noticeLayout(lang, code string, render func(map[string]any) st
 		}
 		outs = append(outs, Outbound{Text: text, Choices: buttons})
 	case shorten || utf16Len(withLink(data)) <= noticeCaptionMax:
-		outs = append(outs, Outbound{Text: fitText(withLink, data, noticeCaptionMax, more), PhotoPath: photos[0].Path, Choices: buttons})
+		outs = append(outs, Outbound{Text: fitText(withLink, data, noticeCaptionMax, more), PhotoPath: photos[0].Preview(), Choices: buttons})
 		first = 1
 	default:
 		outs = append(outs, Outbound{Text: fitText(withLink, data, noticeTextMax, more), Choices: buttons})
 	}
 	for i := first; i < len(photos); i++ {
 		caption := h.Locales.T(lang, "petugas.foto_ke", map[string]any{"kode": code, "n": i + 1, "jumlah": len(photos)})
-		outs = append(outs, Outbound{Text: caption, PhotoPath: photos[i].Path})
+		outs = append(outs, Outbound{Text: caption, PhotoPath: photos[i].Preview()})
 	}
 	return WithLang(outs, lang)
 }
 
-// photoFiles loads the attachments of ids, in the order of ids.
-func photoFiles(tx *gorm.DB, ids []int64) ([]models.Attachment, error) {
+// photoFiles loads the attachments of ids, in the order of ids, for sending:
+// a photo stored before cleaning existed is cleaned first (models.CleanAttachment),
+// so only cleaned bytes and their previews ever leave the bot.
+func (h *Handler) photoFiles(ctx context.Context, tx *gorm.DB, ids []int64) ([]models.Attachment, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -139,6 +143,11 @@ func photoFiles(tx *gorm.DB, ids []int64) ([]models.Attachment, error) {
 	}
 	byID := make(map[int64]models.Attachment, len(atts))
 	for _, a := range atts {
+		if _, err := models.CleanAttachment(ctx, tx, h.DataDir, &a); err != nil {
+			// Never send what could not be cleaned; the rest of the notice goes out.
+			h.logger().Warn("photo not sent: it could not be cleaned", slog.Int64("attachment_id", a.ID), slog.Any("error", err))
+			continue
+		}
 		byID[a.ID] = a
 	}
 	out := make([]models.Attachment, 0, len(ids))

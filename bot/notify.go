@@ -55,7 +55,7 @@ func (h *Handler) Notify(ctx context.Context, tx *gorm.DB, n complaint.Notificat
 		var outs []Outbound
 		if c != nil {
 			// An officer gets one message per notice: the text on its photo, the buttons under it.
-			files, err := photoFiles(tx, photos)
+			files, err := h.photoFiles(ctx, tx, photos)
 			if err != nil {
 				return err
 			}
@@ -70,7 +70,7 @@ func (h *Handler) Notify(ctx context.Context, tx *gorm.DB, n complaint.Notificat
 			// A citizen: the text first, then its photos and map point, which are
 			// worth sending later when the text went as a template.
 			outs = []Outbound{{Text: h.Locales.T(p.Lang, n.Key, data), Notice: notice}}
-			media, err := h.media(tx, photos, floatPtr(n.Data["lat"]), floatPtr(n.Data["lng"]))
+			media, err := h.media(ctx, tx, photos, floatPtr(n.Data["lat"]), floatPtr(n.Data["lng"]))
 			if err != nil {
 				return err
 			}

@@ -346,7 +346,7 @@ func (h *Handler) officerView(ctx context.Context, tx *gorm.DB, cit *models.Citi
 	for _, a := range v.Attachments {
 		ids = append(ids, a.AttachmentID)
 	}
-	files, err := photoFiles(tx, ids)
+	files, err := h.photoFiles(ctx, tx, ids)
 	if err != nil {
 		return err
 	}
@@ -407,17 +407,15 @@ func (h *Handler) officerTasks(ctx context.Context, tx *gorm.DB, cit *models.Cit
 	return h.queue(ctx, tx, cit, channel, chatID, nil, []Outbound{{Text: h.Locales.T(lang, "tindakan.tugas_daftar", d), Choices: choices}})
 }
 
-// media turns a complaint's photos and map point into messages.
-func (h *Handler) media(tx *gorm.DB, attachmentIDs []int64, lat, lng *float64) ([]Outbound, error) {
+// media turns a complaint's photos (their previews) and map point into messages.
+func (h *Handler) media(ctx context.Context, tx *gorm.DB, attachmentIDs []int64, lat, lng *float64) ([]Outbound, error) {
+	atts, err := h.photoFiles(ctx, tx, attachmentIDs)
+	if err != nil {
+		return nil, err
+	}
 	var outs []Outbound
-	if len(attachmentIDs) > 0 {
-		var atts []models.Attachment
-		if err := tx.Where("id IN ?", attachmentIDs).Order("id").Find(&atts).Error; err != nil {
-			return nil, fmt.Errorf("load photos: %w", err)
-		}
-		for _, a := range atts {
-			outs = append(outs, Outbound{PhotoPath: a.Path})
-		}
+	for _, a := range atts {
+		outs = append(outs, Outbound{PhotoPath: a.Preview()})
 	}
 	if lat != nil && lng != nil {
 		outs = append(outs, Outbound{HasLocation: true, Lat: *lat, Lng: *lng})

@@ -118,9 +118,7 @@ func TestFormatDate(t *testing.T) {
 
 func pngBytes(t *testing.T) []byte {
 	t.Helper()
-	// A 1x1 PNG.
-	return []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89" +
-		"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+	return testImage(0)
 }
 
 // catalogT renders a locale text, as the bot's notifier does.

@@ -502,11 +502,23 @@ func (s *Service) Forward(ctx context.Context, tx *gorm.DB, code string, by Acto
 // → selesai. The citizen is asked (Flow "survei") whether it is really fixed; without an
 // objection it closes itself CloseDays working days later.
 func (s *Service) Finish(ctx context.Context, tx *gorm.DB, code string, by Actor, note string, proof *int64) (*models.Complaint, error) {
+	return s.FinishWithUpload(ctx, tx, code, by, note, func(*gorm.DB) (*int64, error) { return proof, nil })
+}
+
+// FinishWithUpload is Finish with a proof photo that is not stored yet: upload runs only
+// once by may finish this complaint now (inside the change's transaction), so a refused
+// officer's photo is never written; it returns the stored attachment's id, or nil for none.
+func (s *Service) FinishWithUpload(ctx context.Context, tx *gorm.DB, code string, by Actor, note string,
+	upload func(tx *gorm.DB) (*int64, error)) (*models.Complaint, error) {
 	note, err := cleanText(note, "note", false)
 	if err != nil {
 		return nil, fmt.Errorf("%s complaint %s: %w", ActionFinish, code, err)
 	}
 	return s.change(ctx, tx, code, ActionFinish, by, s.officerAuth(ctx, by, ActionFinish), func(tx *gorm.DB, st *step) error {
+		proof, err := upload(tx)
+		if err != nil {
+			return err
+		}
 		if proof != nil {
 			if _, err := attach(tx, st.c.ID, []int64{*proof}, models.AttachmentBukti, st.now); err != nil {
 				return err

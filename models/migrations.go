@@ -34,6 +34,7 @@ var migrations = []migration{
 	{ID: "0006_complaint_text_search", Up: complaintTextSearch},
 	{ID: "0007_console_inbox", Up: sqlSteps(schema0007)},
 	{ID: "0008_message_delivery_receipts", Up: sqlSteps(schema0008)},
+	{ID: "0009_attachment_previews", Up: sqlSteps(schema0009)},
 }
 
 // schema0008 records the delivery receipts a platform reports (delivered, read)
@@ -42,6 +43,19 @@ const schema0008 = `
 ALTER TABLE messages ADD COLUMN delivered_at {{ts}};
 ALTER TABLE messages ADD COLUMN read_at {{ts}};
 CREATE INDEX idx_messages_chat_waiting ON messages (channel, chat_id) WHERE status = 'waiting'
+`
+
+// schema0009 gives attachments their cleaned preview and size, and marks which
+// files were cleaned of metadata; rows stored before have cleaned_at NULL until
+// "suarawarga photos clean" (or the first time one is served) cleans them.
+const schema0009 = `
+ALTER TABLE attachments ADD COLUMN preview_path TEXT NOT NULL DEFAULT '';
+ALTER TABLE attachments ADD COLUMN width INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attachments ADD COLUMN height INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attachments ADD COLUMN cleaned_at {{ts}};
+CREATE INDEX idx_attachments_uncleaned ON attachments (id) WHERE cleaned_at IS NULL;
+CREATE INDEX idx_attachments_path ON attachments (path);
+CREATE INDEX idx_attachments_preview_path ON attachments (preview_path)
 `
 
 // schema0004 indexes the message log by chat: the delivery worker reads one chat's

@@ -201,13 +201,22 @@ type ComplaintEvent struct {
 	CreatedAt    time.Time
 }
 
-// Attachment is a stored file, named and deduplicated by its SHA-256.
+// Attachment is a stored image, cleaned of its metadata (see media.Clean),
+// named and deduplicated by the SHA-256 of the cleaned bytes.
 type Attachment struct {
-	ID        int64  `gorm:"primaryKey"`
-	SHA256    string `gorm:"column:sha256"`
-	Path      string // relative to the data directory, with forward slashes
-	MIME      string `gorm:"column:mime"`
-	Size      int64
+	ID     int64  `gorm:"primaryKey"`
+	SHA256 string `gorm:"column:sha256"`
+	Path   string // the cleaned original, relative to the data directory, with forward slashes
+	// PreviewPath is the JPEG preview (at most media.PreviewMax pixels a side) sent to chats
+	// and shown in consoles; it equals Path when the original is a JPEG that small.
+	PreviewPath string
+	MIME        string `gorm:"column:mime"`
+	Size        int64
+	// Width and Height are the original's size, upright.
+	Width, Height int
+	// CleanedAt is when the file was cleaned; nil for a photo stored before cleaning
+	// existed, which CleanAttachment (or "suarawarga photos clean") cleans.
+	CleanedAt *time.Time
 	CreatedAt time.Time
 }
 

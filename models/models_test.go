@@ -3,7 +3,9 @@ package models_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"image"
 	"image/color"
 	"image/png"
@@ -224,11 +226,20 @@ func TestSaveAttachment(t *testing.T) {
 		a, err := models.SaveAttachment(ctx, db, dir, img, "image/png", 1<<20)
 		require.NoError(t, err)
 		require.Equal(t, "image/png", a.MIME)
-		require.EqualValues(t, len(img), a.Size)
 		require.Equal(t, "attachments/"+a.SHA256[:2]+"/"+a.SHA256+".png", a.Path)
+		require.True(t, a.Cleaned())
+		require.Equal(t, [2]int{4, 4}, [2]int{a.Width, a.Height})
 		onDisk, err := os.ReadFile(models.AttachmentFile(dir, a))
 		require.NoError(t, err)
-		require.Equal(t, img, onDisk)
+		require.EqualValues(t, len(onDisk), a.Size)
+		sum := sha256.Sum256(onDisk)
+		require.Equal(t, hex.EncodeToString(sum[:]), a.SHA256, "named by the stored (cleaned) bytes")
+		decoded, err := png.Decode(bytes.NewReader(onDisk))
+		require.NoError(t, err)
+		require.Equal(t, color.NRGBA{R: 200, A: 255}, color.NRGBAModel.Convert(decoded.At(1, 1)), "the pixels are kept")
+		// A PNG previews as a JPEG of its own.
+		require.Equal(t, "attachments/"+a.SHA256[:2]+"/"+a.SHA256+".preview.jpg", a.Preview())
+		require.FileExists(t, filepath.Join(dir, a.Preview()))
 
 		// Same bytes, even claimed as another type: one row, one file.
 		b, err := models.SaveAttachment(ctx, db, dir, img, "image/jpeg", 1<<20)
@@ -236,7 +247,7 @@ func TestSaveAttachment(t *testing.T) {
 		require.Equal(t, a.ID, b.ID)
 		entries, err := os.ReadDir(filepath.Join(dir, "attachments", a.SHA256[:2]))
 		require.NoError(t, err)
-		require.Len(t, entries, 1)
+		require.Len(t, entries, 2, "the original and its preview")
 
 		// A missing file is rewritten when the same bytes come again.
 		require.NoError(t, os.Remove(models.AttachmentFile(dir, a)))

@@ -51,6 +51,7 @@ Usage:
   suarawarga officer invite ...   invite an officer: --agency CODE --name NAME [--kepala|--admin] [--ttl 72h]
   suarawarga whatsapp pair        link the WhatsApp number: scan the QR shown, or --phone 62... for a pairing code
   suarawarga admin create ...     add a web console account: --email EMAIL [--name NAME] [--role admin|pimpinan|petugas --agency CODE]
+  suarawarga photos clean         strip the metadata (EXIF, GPS, XMP, comments) of photos stored by older versions [--dry-run]
 
 Environment: DATABASE_URL (default sqlite:suarawarga.db), HTTP_ADDR (default :8080), PUBLIC_URL, DATA_DIR (default data),
 TZ (default Asia/Jakarta), LOG_LEVEL, MAX_PHOTO_MB, TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, TELEGRAM_WEBHOOK_SECRET,
@@ -87,6 +88,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return whatsappCmd(ctx, cfg, args, log, stdout, stderr)
 	case "admin":
 		return adminCmd(ctx, cfg, args, os.Stdin, stdout, stderr)
+	case "photos":
+		return photosCmd(ctx, cfg, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

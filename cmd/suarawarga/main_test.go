@@ -10,7 +10,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/suarawarga/suarawarga/app"
 	"github.com/suarawarga/suarawarga/flows"
+	"github.com/suarawarga/suarawarga/media/mediatest"
+	"github.com/suarawarga/suarawarga/models"
 	"github.com/suarawarga/suarawarga/regency"
 )
 
@@ -82,4 +85,43 @@ func TestMigrateSeedAndUsage(t *testing.T) {
 
 	t.Setenv("DATABASE_URL", "mysql://nope")
 	require.ErrorContains(t, run(context.Background(), []string{"migrate"}, &bytes.Buffer{}, &bytes.Buffer{}), "DATABASE_URL must start with")
+}
+
+func TestPhotosClean(t *testing.T) {
+	dir := t.TempDir()
+	dbURL := "sqlite:" + filepath.Join(dir, "photos.db")
+	data := filepath.Join(dir, "data")
+	t.Setenv("DATABASE_URL", dbURL)
+	t.Setenv("DATA_DIR", data)
+	cmd := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(context.Background(), args, &out, &out)
+		return out.String(), err
+	}
+	_, err := cmd("migrate")
+	require.NoError(t, err)
+	// A photo stored byte for byte by an older version.
+	fx := mediatest.Fixtures(t)[0]
+	require.NoError(t, os.MkdirAll(filepath.Join(data, "attachments", "ab"), 0o750))
+	old := filepath.Join(data, "attachments", "ab", "old.jpg")
+	require.NoError(t, os.WriteFile(old, fx.Data, 0o600))
+	h, err := app.OpenDB(context.Background(), dbURL, false)
+	require.NoError(t, err)
+	require.NoError(t, h.DB.Create(&models.Attachment{SHA256: "old", Path: "attachments/ab/old.jpg", MIME: "image/jpeg", Size: int64(len(fx.Data))}).Error)
+	h.Close()
+
+	out, err := cmd("photos", "clean", "--dry-run")
+	require.NoError(t, err)
+	require.Contains(t, out, "dry run: 1 photos to clean")
+	require.FileExists(t, old)
+	out, err = cmd("photos", "clean")
+	require.NoError(t, err)
+	require.Contains(t, out, "cleaned 1 of 1 photos")
+	require.Contains(t, out, "1 of 1 photos cleaned, 0 could not be, 1 unused files removed")
+	require.NoFileExists(t, old)
+	out, err = cmd("photos", "clean")
+	require.NoError(t, err)
+	require.Contains(t, out, "0 of 0 photos cleaned")
+	_, err = cmd("photos", "tidy")
+	require.ErrorIs(t, err, errUsage)
 }

@@ -494,16 +494,18 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, s *session) {
 			detail = "opd=" + target
 			_, err = svc.Forward(ctx, tx, code, by, target, text)
 		case complaint.ActionFinish:
-			var proof *int64
-			if proofData != nil {
+			// The proof is written only once the account may finish this complaint.
+			_, err = svc.FinishWithUpload(ctx, tx, code, by, text, func(tx *gorm.DB) (*int64, error) {
+				if proofData == nil {
+					return nil, nil
+				}
 				att, err := models.SaveAttachment(ctx, tx, c.cfg.DataDir, proofData, proofMIME, c.cfg.MaxPhotoBytes)
 				if err != nil {
-					return err
+					return nil, err
 				}
-				proof = &att.ID
 				detail = "bukti=" + strconv.FormatInt(att.ID, 10)
-			}
-			_, err = svc.Finish(ctx, tx, code, by, text, proof)
+				return &att.ID, nil
+			})
 		case complaint.ActionReject:
 			_, err = svc.Reject(ctx, tx, code, by, text)
 		}
@@ -525,7 +527,10 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, s *session) {
 	case errors.As(err, &te):
 		d.Error = d.L.T("konsol.aksi.tidak_bisa", "status", d.L.T("konsol.status."+te.From))
 		c.renderDetail(w, r, s, d, http.StatusConflict, map[string]string{action: text})
-	case errors.Is(err, complaint.ErrInvalid), errors.Is(err, models.ErrNotImage), errors.Is(err, models.ErrTooLarge):
+	case errors.Is(err, models.ErrNotImage), errors.Is(err, models.ErrTooLarge), errors.Is(err, models.ErrTooManyPixels):
+		d.Error = d.L.T("konsol.aksi.foto_tidak_valid", "mb", c.cfg.MaxPhotoBytes>>20)
+		c.renderDetail(w, r, s, d, http.StatusBadRequest, map[string]string{action: text})
+	case errors.Is(err, complaint.ErrInvalid):
 		d.Error = d.L.T("konsol.aksi.isian_tidak_valid", "max", complaint.MaxText)
 		c.renderDetail(w, r, s, d, http.StatusBadRequest, map[string]string{action: text})
 	default:
@@ -577,12 +582,25 @@ func (c *Console) photo(w http.ResponseWriter, r *http.Request, s *session) {
 	for _, a := range v.Attachments {
 		linked = linked || a.AttachmentID == id
 	}
-	var att models.Attachment
-	if !linked || c.cfg.DB.WithContext(ctx).Where("id = ?", id).Take(&att).Error != nil {
+	if !linked {
 		http.NotFound(w, r)
 		return
 	}
-	f, err := os.Open(models.AttachmentFile(c.cfg.DataDir, &att))
+	// Servable cleans a photo stored before cleaning existed: no byte served keeps its metadata.
+	att, err := models.Servable(ctx, c.cfg.DB, c.cfg.DataDir, id)
+	if err != nil {
+		if !errors.Is(err, models.ErrNotFound) {
+			c.log.WarnContext(ctx, "console photo not servable", slog.Int64("attachment_id", id), slog.Any("error", err))
+		}
+		http.NotFound(w, r)
+		return
+	}
+	// The page shows the preview; "?asli=1" is the cleaned original, kept for the record.
+	rel, mime := att.Preview(), "image/jpeg"
+	if r.URL.Query().Get("asli") == "1" || rel == att.Path {
+		rel, mime = att.Path, att.MIME
+	}
+	f, err := os.Open(filepath.Join(c.cfg.DataDir, filepath.FromSlash(rel)))
 	if err != nil {
 		c.log.WarnContext(ctx, "console photo file missing", slog.Int64("attachment_id", id), slog.Any("error", err))
 		http.NotFound(w, r)
@@ -590,8 +608,9 @@ func (c *Console) photo(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	defer f.Close()
 	h := w.Header()
-	h.Set("Content-Type", att.MIME)
-	h.Set("Cache-Control", "private, max-age=3600")
-	h.Set("Content-Disposition", "inline; filename="+strconv.Quote(filepath.Base(att.Path)))
+	h.Set("Content-Type", mime)
+	h.Set("Cache-Control", models.PhotoCacheControl(v.Complaint.Confidential))
+	h.Set("Content-Disposition", "inline; filename="+strconv.Quote(filepath.Base(rel)))
+	h.Set("X-Content-Type-Options", "nosniff")
 	http.ServeContent(w, r, "", time.Time{}, f)
 }

@@ -454,7 +454,11 @@ func TestAuthorization(t *testing.T) {
 		require.Contains(t, r.body, "dirahasiakan")
 		r = pupr.get("/konsol/pengaduan/" + jalan + "/foto/" + itoa(photo))
 		require.Equal(t, http.StatusOK, r.status)
-		require.Equal(t, "image/png", r.header.Get("Content-Type"))
+		require.Equal(t, "image/jpeg", r.header.Get("Content-Type"), "the page shows the preview")
+		require.Equal(t, "private, no-cache", r.header.Get("Cache-Control"))
+		r = pupr.get("/konsol/pengaduan/" + jalan + "/foto/" + itoa(photo) + "?asli=1")
+		require.Equal(t, http.StatusOK, r.status)
+		require.Equal(t, "image/png", r.header.Get("Content-Type"), "the cleaned original keeps its kind")
 		require.Equal(t, http.StatusNotFound, pupr.get("/konsol/pengaduan/"+jalan+"/foto/999999").status)
 
 		// A leader reads everything and changes nothing.

@@ -251,12 +251,25 @@ func (c *Client) Download(_ context.Context, msg whatsmeow.DownloadableMessage) 
 	return data, nil
 }
 
-// Upload pretends to upload and returns a direct path.
+// Upload pretends to upload and returns a direct path; the bytes stay readable
+// with Uploaded (and Download), as a recipient's phone would get them.
 func (c *Client) Upload(_ context.Context, plaintext []byte, _ whatsmeow.MediaType) (whatsmeow.UploadResponse, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++
-	return whatsmeow.UploadResponse{URL: "https://mmg.invalid/up", DirectPath: fmt.Sprintf("/up/%d", c.seq), FileLength: uint64(len(plaintext))}, nil
+	path := fmt.Sprintf("/up/%d", c.seq)
+	c.media[path] = append([]byte(nil), plaintext...)
+	return whatsmeow.UploadResponse{URL: "https://mmg.invalid/up", DirectPath: path, FileLength: uint64(len(plaintext))}, nil
+}
+
+// Uploaded returns the bytes the bot uploaded for a sent image message (nil for none).
+func (c *Client) Uploaded(m *waE2E.Message) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if img := m.GetImageMessage(); img != nil {
+		return c.media[img.GetDirectPath()]
+	}
+	return nil
 }
 
 // Sent returns every message sent so far.
