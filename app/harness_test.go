@@ -8,9 +8,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"io"
-	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -72,14 +69,7 @@ type harness struct {
 	app   *App
 	clock *testClock
 	seq   atomic.Int64
-}
-
-// quietLogger discards logs unless SW_TEST_LOG=1 asks for them on stderr.
-func quietLogger() *slog.Logger {
-	if os.Getenv("SW_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
+	logs  *logSink
 }
 
 func testConfig(t *testing.T) Config {
@@ -96,10 +86,13 @@ func newHarness(t *testing.T, db *gorm.DB, opt Options) *harness {
 	if opt.PollInterval == 0 {
 		opt.PollInterval = 20 * time.Millisecond
 	}
-	a, err := New(t.Context(), testConfig(t), quietLogger(), opt)
+	log, logs := testLogger(t)
+	a, err := New(t.Context(), testConfig(t), log, opt)
 	require.NoError(t, err)
 	h.app = a
 	t.Cleanup(func() { _ = a.Close() }) // runs after River stops (cleanups run last-in first-out)
+	h.logs = logs
+	guardLogs(t, db, logs) // after River stops, before Close
 	if !opt.NoWorkers {
 		ctx, cancel := context.WithCancel(context.Background())
 		require.NoError(t, a.River.Start(ctx))

@@ -36,13 +36,14 @@ import (
 // allChannels is the whole bot with every channel: Telegram against the fake Bot
 // API, WhatsApp against the fake client, the web chat and the console over HTTP.
 type allChannels struct {
-	t   *testing.T
-	db  *gorm.DB
-	app *App
-	tg  *telegramtest.Server
-	wa  *whatsapptest.Client
-	web *httptest.Server
-	seq int
+	t    *testing.T
+	db   *gorm.DB
+	app  *App
+	tg   *telegramtest.Server
+	wa   *whatsapptest.Client
+	web  *httptest.Server
+	seq  int
+	logs *logSink
 }
 
 func startAllChannels(t *testing.T, db *gorm.DB) *allChannels {
@@ -53,9 +54,11 @@ func startAllChannels(t *testing.T, db *gorm.DB) *allChannels {
 	cfg.TelegramToken, cfg.TelegramAPIURL = tg.Token, tg.URL
 	cfg.TelegramRate, cfg.TelegramChatRate = tgLimits.GlobalPerSecond, tgLimits.ChatPerSecond
 	clock := newTestClock()
-	a, err := New(t.Context(), cfg, quietLogger(), Options{DB: db, Now: clock.Now, PollInterval: 20 * time.Millisecond})
+	log, logs := testLogger(t)
+	a, err := New(t.Context(), cfg, log, Options{DB: db, Now: clock.Now, PollInterval: 20 * time.Millisecond})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
+	guardLogs(t, db, logs)
 	wa := whatsapptest.New(nil)
 	ch, err := a.AddWhatsApp(WhatsAppSetup{
 		NewClient: func(context.Context) (whatsapp.Client, error) { return wa, nil }, Pacing: waFast, BackoffMin: time.Millisecond,
@@ -75,7 +78,7 @@ func startAllChannels(t *testing.T, db *gorm.DB) *allChannels {
 		}
 	})
 	require.Eventually(t, func() bool { return ch.State().Status == whatsapp.StatusConnected }, 10*time.Second, time.Millisecond)
-	return &allChannels{t: t, db: db, app: a, tg: tg, wa: wa, web: web}
+	return &allChannels{t: t, db: db, app: a, tg: tg, wa: wa, web: web, logs: logs}
 }
 
 // settle waits until every message the bot queued went out.

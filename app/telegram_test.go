@@ -78,9 +78,11 @@ func startTelegram(t testing.TB, db *gorm.DB, fake *telegramtest.Server, o tgOpt
 		t.Cleanup(srv.Close)
 		cfg.PublicURL, cfg.TelegramWebhookSecret = srv.URL, tgWebhookSecret
 	}
-	a, err := New(t.Context(), cfg, quietLogger(), Options{DB: db, Now: o.clock.Now, PollInterval: 20 * time.Millisecond})
+	log, logs := testLogger(t)
+	a, err := New(t.Context(), cfg, log, Options{DB: db, Now: o.clock.Now, PollInterval: 20 * time.Millisecond})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
+	guardLogs(t, db, logs) // after the app stops (b.stop below), before Close
 	handler.Store(a.Web.Handler())
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &tgBot{t: t, app: a, cancel: cancel, done: make(chan error, 1)}

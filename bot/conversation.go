@@ -180,7 +180,7 @@ func (h *Handler) recordInbound(ctx context.Context, tx *gorm.DB, in Inbound, st
 
 // duplicate is recordInbound's answer for a message already recorded: drop it.
 func (h *Handler) duplicate(in Inbound) (*models.Citizen, *sender, bool, error) {
-	h.logger().Debug("duplicate inbound dropped", slog.String("channel", in.Channel), slog.String("message_id", in.MessageID))
+	h.logger().Debug("duplicate inbound dropped", slog.String("channel", in.Channel), slog.String("message_ref", LogRef(in.MessageID)))
 	return nil, nil, true, nil
 }
 

@@ -104,7 +104,7 @@ func (d *Dispatcher) run(ctx context.Context, in Inbound) (err error) {
 		if r == nil {
 			return
 		}
-		d.log.Error("inbound handler panicked", slog.String("channel", in.Channel), slog.String("message_id", in.MessageID),
+		d.log.Error("inbound handler panicked", slog.String("channel", in.Channel), slog.String("message_ref", LogRef(in.MessageID)),
 			slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
 		if d.onPanic == nil {
 			err = fmt.Errorf("handler panicked: %v", r)
