@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -90,17 +91,22 @@ var ticketOnly = regexp.MustCompile(`(?i)^[#/a-z ]*[a-z]+-[0-9]{4}-[0-9]{4}$`)
 // after the App's Close is registered and before its workers' stop, so that
 // it runs once the workers stopped and while the database is open.
 func guardLogs(t testing.TB, db *gorm.DB, s *logSink) {
-	t.Cleanup(func() { checkLogs(t, db, s) })
+	t.Cleanup(func() {
+		for _, f := range logLeaks(t, db, s) {
+			t.Error(f)
+		}
+	})
 }
 
-// checkLogs fails t when a log line holds a web chat cookie value, a token or
+// logLeaks lists the log lines that hold a web chat cookie value, a token or
 // password, a phone number, a NIK-like number, a person's name or a message's text.
-func checkLogs(t testing.TB, db *gorm.DB, s *logSink) {
+func logLeaks(t testing.TB, db *gorm.DB, s *logSink) []string {
 	t.Helper()
 	logs := s.text()
 	if logs == "" {
-		return
+		return nil
 	}
+	var leaks []string
 	type secret struct{ what, value string }
 	var secrets []secret
 	s.mu.Lock()
@@ -114,7 +120,7 @@ func checkLogs(t testing.TB, db *gorm.DB, s *logSink) {
 		done := s.checked
 		s.mu.Unlock()
 		if done {
-			return // another App of this test closed the database after checking the same sink
+			return nil // another App of this test closed the database after checking the same sink
 		}
 		require.NoError(t, err)
 	}
@@ -163,17 +169,18 @@ func checkLogs(t testing.TB, db *gorm.DB, s *logSink) {
 		seen[sec.value] = true
 		for _, l := range lines {
 			if strings.Contains(l, sec.value) {
-				t.Errorf("the log holds %s (%q): %s", sec.what, sec.value, l)
+				leaks = append(leaks, fmt.Sprintf("the log holds %s (%q): %s", sec.what, sec.value, l))
 				break
 			}
 		}
 	}
 	for _, l := range lines {
 		if nikLike.MatchString(l) {
-			t.Errorf("the log holds a NIK-like number: %s", l)
+			leaks = append(leaks, "the log holds a NIK-like number: "+l)
 		}
 		if phoneLike.MatchString(l) {
-			t.Errorf("the log holds a phone number: %s", l)
+			leaks = append(leaks, "the log holds a phone number: "+l)
 		}
 	}
+	return leaks
 }

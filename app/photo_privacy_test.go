@@ -411,19 +411,31 @@ func (b *allChannels) transcript() string {
 	return sb.String()
 }
 
-// consoleHTTPLogin signs in to the console and returns a client holding the session.
-func consoleHTTPLogin(t *testing.T, base, email, password string) *http.Client {
+// consoleHTTPClient is a browser for the console: its own cookies, redirects not followed.
+func consoleHTTPClient(t *testing.T) *http.Client {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
-	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// consoleCSRF opens the sign-in page and returns its CSRF token.
+func consoleCSRF(t *testing.T, c *http.Client, base string) string {
+	t.Helper()
 	resp, err := c.Get(base + "/konsol/masuk")
 	require.NoError(t, err)
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
 	require.NotNil(t, m)
-	resp, err = c.PostForm(base+"/konsol/masuk", url.Values{"csrf": {string(m[1])}, "email": {email}, "password": {password}})
+	return string(m[1])
+}
+
+// consoleHTTPLogin signs in to the console and returns a client holding the session.
+func consoleHTTPLogin(t *testing.T, base, email, password string) *http.Client {
+	t.Helper()
+	c := consoleHTTPClient(t)
+	resp, err := c.PostForm(base+"/konsol/masuk", url.Values{"csrf": {consoleCSRF(t, c, base)}, "email": {email}, "password": {password}})
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)

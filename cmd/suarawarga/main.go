@@ -69,6 +69,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	// The database layer logs failed and slow statements (never their parameters) to
+	// the default logger: the same handler and LOG_LEVEL.
+	slog.SetDefault(log)
 	switch cmd {
 	case "serve":
 		return serve(ctx, cfg, log, stdout)
