@@ -138,7 +138,7 @@ func TestBrowserConsole(t *testing.T) {
 			chromedp.Click(chromedp.CSS("#form-balas button")))
 		waitPage(t, officer, "#pesan", "Tanggapan terkirim kepada pelapor.")
 		waitPage(t, officer, "#status", "diproses")
-		waitPage(t, officer, "#linimasa", "Rahmat (PUPR)")
+		waitPage(t, officer, "#utas", "Rahmat (PUPR)")
 
 		// It arrives in the citizen's open chat.
 		reply, err := webtest.WaitBotText(citizen, "Tim kami menambal jalan itu hari Senin")

@@ -174,31 +174,9 @@ func (r *partyRunner) play(t *testing.T, path string) {
 			out.WriteString(c + "\n")
 		}
 		out.WriteString(turn.who + ": " + turn.raw + "\n")
-		if turn.who == "clock" {
-			d, err := time.ParseDuration(strings.TrimPrefix(turn.raw, "+"))
-			require.NoErrorf(t, err, "%s:%d", path, turn.line)
-			r.h.advance(d)
-		} else {
-			chat, ok := r.chats[turn.who]
-			require.Truef(t, ok, "%s:%d: unknown person %q", path, turn.line, turn.who)
-			in, err := flowtest.Input(turn.raw, r.last[turn.who], photos)
-			require.NoErrorf(t, err, "%s:%d", path, turn.line)
-			msg := bot.Inbound{Kind: bot.KindText, Text: in.Text}
-			switch in.Kind {
-			case flows.InputChoice:
-				msg = bot.Inbound{Kind: bot.KindChoice, ChoiceID: in.ChoiceID}
-			case flows.InputLocation:
-				msg = bot.Inbound{Kind: bot.KindLocation, Lat: in.Lat, Lng: in.Lng}
-			case flows.InputPhoto:
-				photos++
-				msg = bot.Inbound{Kind: bot.KindPhoto, Photo: testPNG(photos), PhotoMIME: "image/png"}
-			case flows.InputUnsupported:
-				msg = bot.Inbound{Kind: bot.KindUnsupported, Unsupported: in.Unsupported}
-			}
-			require.NoErrorf(t, r.h.sendErr(chat, msg), "%s:%d", path, turn.line)
-		}
-		r.h.waitDelivered("")
-		for _, l := range r.collect() {
+		lines, err := r.do(turn.who, turn.raw, &photos)
+		require.NoErrorf(t, err, "%s:%d", path, turn.line)
+		for _, l := range lines {
 			out.WriteString(l + "\n")
 		}
 	}
@@ -208,6 +186,44 @@ func (r *partyRunner) play(t *testing.T, path string) {
 		return
 	}
 	require.Equal(t, string(src), got, "transcript %s differs (run go test with -update to rewrite it)", path)
+}
+
+// do plays one turn ("clock: +72h" or a person's input, as in a transcript) and returns
+// the lines of every message the bot then delivered; photos counts the photos sent so far.
+func (r *partyRunner) do(who, raw string, photos *int) ([]string, error) {
+	if who == "clock" {
+		d, err := time.ParseDuration(strings.TrimPrefix(raw, "+"))
+		if err != nil {
+			return nil, err
+		}
+		r.h.advance(d)
+	} else {
+		chat, ok := r.chats[who]
+		if !ok {
+			return nil, fmt.Errorf("unknown person %q", who)
+		}
+		in, err := flowtest.Input(raw, r.last[who], *photos)
+		if err != nil {
+			return nil, err
+		}
+		msg := bot.Inbound{Kind: bot.KindText, Text: in.Text}
+		switch in.Kind {
+		case flows.InputChoice:
+			msg = bot.Inbound{Kind: bot.KindChoice, ChoiceID: in.ChoiceID}
+		case flows.InputLocation:
+			msg = bot.Inbound{Kind: bot.KindLocation, Lat: in.Lat, Lng: in.Lng}
+		case flows.InputPhoto:
+			*photos++
+			msg = bot.Inbound{Kind: bot.KindPhoto, Photo: testPNG(*photos), PhotoMIME: "image/png"}
+		case flows.InputUnsupported:
+			msg = bot.Inbound{Kind: bot.KindUnsupported, Unsupported: in.Unsupported}
+		}
+		if err := r.h.sendErr(chat, msg); err != nil {
+			return nil, err
+		}
+	}
+	r.h.waitDelivered("")
+	return r.collect(), nil
 }
 
 // TestPartyTranscripts plays citizen-officer-kepala-admin conversations with clock

@@ -283,6 +283,7 @@ type senderRow struct {
 	ConvExpiresAt *time.Time
 	ConvCreatedAt *time.Time
 	ConvUpdatedAt *time.Time
+	ConvComplaint *int64
 	Inserted      int64 // senderRecordingPG only
 }
 
@@ -291,7 +292,8 @@ type senderRow struct {
 const senderSelect = `SELECT c.id, c.name, c.lang, c.unreachable, c.created_at, c.updated_at,
 	o.id AS officer_id,
 	cv.id AS conv_id, cv.flow_id AS conv_flow_id, cv.revision AS conv_revision, cv.node AS conv_node, cv.data AS conv_data,
-	cv.wait_seq AS conv_wait_seq, cv.expires_at AS conv_expires_at, cv.created_at AS conv_created_at, cv.updated_at AS conv_updated_at
+	cv.wait_seq AS conv_wait_seq, cv.expires_at AS conv_expires_at, cv.created_at AS conv_created_at, cv.updated_at AS conv_updated_at,
+	cv.complaint_id AS conv_complaint
 FROM identities i
 JOIN citizens c ON c.id = i.citizen_id
 LEFT JOIN officers o ON o.citizen_id = c.id AND o.active = ?
@@ -333,7 +335,7 @@ func (r senderRow) parts() (*models.Citizen, *sender) {
 	if r.ConvID != nil {
 		who.conv = &models.Conversation{ID: *r.ConvID, CitizenID: r.ID, FlowID: deref(r.ConvFlowID), Revision: deref(r.ConvRevision),
 			Node: deref(r.ConvNode), Data: deref(r.ConvData), Status: models.ConversationActive, WaitSeq: deref(r.ConvWaitSeq),
-			ExpiresAt: r.ConvExpiresAt, CreatedAt: deref(r.ConvCreatedAt), UpdatedAt: deref(r.ConvUpdatedAt)}
+			ExpiresAt: r.ConvExpiresAt, CreatedAt: deref(r.ConvCreatedAt), UpdatedAt: deref(r.ConvUpdatedAt), ComplaintID: r.ConvComplaint}
 	}
 	return c, who
 }

@@ -6,11 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -308,140 +305,41 @@ func (c *Console) options(ctx context.Context, s *session, l tr, p *listPage) er
 	return nil
 }
 
-// timelineEntry is one line of a complaint's timeline on the detail page.
-type timelineEntry struct {
-	At    time.Time
-	Text  string
-	Quote string // the officer's or citizen's own words, shown apart
-	Who   string
-	Photo string // a link to the event's photo
-}
-
-// detailPage is the complaint detail's data.
-type detailPage struct {
-	View      *complaint.StatusView
-	Overdue   bool
-	Timeline  []timelineEntry
-	Photos    []string
-	Proofs    []string
-	MapURL    string
-	CanAct    bool
-	Actions   map[string]bool
-	Agencies  []option // where a complaint may be forwarded
-	Form      map[string]string
-	Kecamatan string
-	Desa      string
-}
-
-func (c *Console) detail(w http.ResponseWriter, r *http.Request, s *session) {
-	d := c.data(w, r, s, "konsol.detail.judul", nil)
-	if ok := r.URL.Query().Get("ok"); ok != "" && has(allActions, ok) {
-		d.Flash = d.L.T("konsol.aksi.berhasil_" + ok)
-	}
-	c.renderDetail(w, r, s, d, http.StatusOK, nil)
-}
-
-var allActions = []string{complaint.ActionAccept, complaint.ActionReply, complaint.ActionAskInfo, complaint.ActionForward,
-	complaint.ActionFinish, complaint.ActionReject}
-
-// renderDetail loads the complaint of the path as the session's account and shows it; form
-// keeps what the person typed when an action failed.
-func (c *Console) renderDetail(w http.ResponseWriter, r *http.Request, s *session, d *layoutData, status int, form map[string]string) {
-	ctx := r.Context()
-	code := r.PathValue("kode")
-	v, err := c.cfg.Complaints.View(ctx, nil, code, complaint.ConsoleActor(&s.User))
-	if err != nil {
-		c.viewError(w, r, s, code, err)
-		return
-	}
-	p := detailPage{View: v, Form: form, Actions: map[string]bool{}}
-	p.Overdue = overdue(v.Complaint.Status, v.Complaint.RespondBy, v.Complaint.ResolveBy, v.Complaint.FirstResponseAt, c.now())
-	if v.Kecamatan != nil {
-		p.Kecamatan = v.Kecamatan.Name
-	}
-	if v.Region != nil && v.Region.Kind == models.RegionDesa {
-		p.Desa = v.Region.Name
-	}
-	if v.Complaint.Lat != nil && v.Complaint.Lng != nil {
-		lat, lng := strconv.FormatFloat(*v.Complaint.Lat, 'f', 6, 64), strconv.FormatFloat(*v.Complaint.Lng, 'f', 6, 64)
-		p.MapURL = "https://www.openstreetmap.org/?mlat=" + lat + "&mlon=" + lng + "#map=17/" + lat + "/" + lng
-	}
-	photo := func(id int64) string {
-		return Prefix + "/pengaduan/" + url.PathEscape(v.Complaint.Code) + "/foto/" + strconv.FormatInt(id, 10)
-	}
-	for _, a := range v.Attachments {
-		if a.Kind == models.AttachmentBukti {
-			p.Proofs = append(p.Proofs, photo(a.AttachmentID))
-		} else {
-			p.Photos = append(p.Photos, photo(a.AttachmentID))
-		}
-	}
-	names, err := c.actorNames(ctx, v.Events)
-	if err != nil {
-		c.internal(w, r, s, err)
-		return
-	}
-	kanal := d.L.T("kanal." + v.Complaint.Channel)
-	for _, ev := range v.Events {
-		data := map[string]any{"opd": v.Agency.Name, "teks": ev.Text, "nilai": ev.Text, "kanal": kanal}
-		if ev.Kind == complaint.EventTerdisposisi || ev.Kind == complaint.EventDialihkan {
-			data["opd"] = ev.Text
-		}
-		e := timelineEntry{At: ev.CreatedAt, Text: c.cfg.Locales.T(d.L.lang, "peristiwa."+ev.Kind, data)}
-		switch ev.Kind {
-		case complaint.EventTanggapan, complaint.EventMintaInfo, complaint.EventInfoWarga, complaint.EventSelesai,
-			complaint.EventDitolak, complaint.EventBukanWewenang:
-			e.Quote = ev.Text
-		}
-		if ev.ActorKind == models.ActorKonsol && ev.ActorID != nil {
-			e.Who = names[*ev.ActorID]
-		}
-		if ev.AttachmentID != nil {
-			e.Photo = photo(*ev.AttachmentID)
-		}
-		p.Timeline = append(p.Timeline, e)
-	}
-	p.CanAct = has(actors, s.User.Role)
-	if p.CanAct {
-		for _, a := range allActions {
-			p.Actions[a] = complaint.Allowed(a, v.Complaint.Status)
-		}
-		if p.Actions[complaint.ActionForward] {
-			agencies, err := models.Agencies(ctx, c.cfg.DB)
-			if err != nil {
-				c.internal(w, r, s, err)
-				return
-			}
-			for _, a := range agencies {
-				if a.ID != v.Complaint.AgencyID {
-					p.Agencies = append(p.Agencies, option{a.Code, a.Code + " — " + a.Name})
-				}
-			}
-		}
-	}
-	d.Page = p
-	d.Title = v.Complaint.Code + " — " + d.Title
-	c.render(w, r, status, "detail", d)
-}
-
-// actorNames maps the console accounts named in a timeline to their names.
-func (c *Console) actorNames(ctx context.Context, events []models.ComplaintEvent) (map[int64]string, error) {
-	var ids []int64
+// actorNames maps the people named in a timeline ("konsol:<user id>", "petugas:<officer id>",
+// "admin:<officer id>") to their names.
+func (c *Console) actorNames(ctx context.Context, events []models.ComplaintEvent) (map[string]string, error) {
+	var users, officers []int64
 	for _, ev := range events {
-		if ev.ActorKind == models.ActorKonsol && ev.ActorID != nil {
-			ids = append(ids, *ev.ActorID)
+		if ev.ActorID == nil {
+			continue
+		}
+		switch ev.ActorKind {
+		case models.ActorKonsol:
+			users = append(users, *ev.ActorID)
+		case models.ActorPetugas, models.ActorAdmin:
+			officers = append(officers, *ev.ActorID)
 		}
 	}
-	out := map[int64]string{}
-	if len(ids) == 0 {
-		return out, nil
+	out := map[string]string{}
+	db := c.cfg.DB.WithContext(ctx)
+	if len(users) > 0 {
+		var us []models.User
+		if err := db.Where("id IN ?", users).Find(&us).Error; err != nil {
+			return nil, fmt.Errorf("load timeline actors: %w", err)
+		}
+		for _, u := range us {
+			out[models.ActorKonsol+":"+strconv.FormatInt(u.ID, 10)] = u.Name
+		}
 	}
-	var users []models.User
-	if err := c.cfg.DB.WithContext(ctx).Where("id IN ?", ids).Find(&users).Error; err != nil {
-		return nil, fmt.Errorf("load timeline actors: %w", err)
-	}
-	for _, u := range users {
-		out[u.ID] = u.Name
+	if len(officers) > 0 {
+		var os []models.Officer
+		if err := db.Where("id IN ?", officers).Find(&os).Error; err != nil {
+			return nil, fmt.Errorf("load timeline actors: %w", err)
+		}
+		for _, o := range os {
+			id := strconv.FormatInt(o.ID, 10)
+			out[models.ActorPetugas+":"+id], out[models.ActorAdmin+":"+id] = o.Name, o.Name
+		}
 	}
 	return out, nil
 }
@@ -453,86 +351,6 @@ func (c *Console) viewError(w http.ResponseWriter, r *http.Request, s *session, 
 		c.fail(w, r, s, http.StatusNotFound, "konsol.galat.tidak_ditemukan", map[string]any{"kode": code})
 	case errors.Is(err, complaint.ErrForbidden):
 		c.fail(w, r, s, http.StatusForbidden, "konsol.galat.bukan_opd_anda", map[string]any{"kode": code})
-	default:
-		c.internal(w, r, s, err)
-	}
-}
-
-// act runs one action on a complaint through the complaint service, as the console account,
-// and records it in the audit log in the same transaction.
-func (c *Console) act(w http.ResponseWriter, r *http.Request, s *session) {
-	ctx := r.Context()
-	code := complaint.NormalizeCode(r.PathValue("kode"))
-	action := r.PathValue("aksi")
-	if !has(allActions, action) {
-		c.fail(w, r, s, http.StatusNotFound, "konsol.galat.tidak_ditemukan", map[string]any{"kode": code})
-		return
-	}
-	by := complaint.ConsoleActor(&s.User)
-	text := r.PostFormValue("teks")
-	target := strings.ToUpper(strings.TrimSpace(r.PostFormValue("opd")))
-	proofData, proofMIME, err := formFile(r, "bukti", c.cfg.MaxPhotoBytes)
-	if err != nil {
-		d := c.data(w, r, s, "konsol.detail.judul", nil)
-		d.Error = d.L.T("konsol.aksi.foto_tidak_valid", "mb", c.cfg.MaxPhotoBytes>>20)
-		c.renderDetail(w, r, s, d, http.StatusBadRequest, map[string]string{action: text})
-		return
-	}
-	svc := c.cfg.Complaints
-	now := c.now()
-	err = c.cfg.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var err error
-		detail := ""
-		switch action {
-		case complaint.ActionAccept:
-			_, err = svc.Accept(ctx, tx, code, by)
-		case complaint.ActionReply:
-			_, err = svc.Reply(ctx, tx, code, by, text)
-		case complaint.ActionAskInfo:
-			_, err = svc.AskInfo(ctx, tx, code, by, text)
-		case complaint.ActionForward:
-			detail = "opd=" + target
-			_, err = svc.Forward(ctx, tx, code, by, target, text)
-		case complaint.ActionFinish:
-			// The proof is written only once the account may finish this complaint.
-			_, err = svc.FinishWithUpload(ctx, tx, code, by, text, func(tx *gorm.DB) (*int64, error) {
-				if proofData == nil {
-					return nil, nil
-				}
-				att, err := models.SaveAttachment(ctx, tx, c.cfg.DataDir, proofData, proofMIME, c.cfg.MaxPhotoBytes)
-				if err != nil {
-					return nil, err
-				}
-				detail = "bukti=" + strconv.FormatInt(att.ID, 10)
-				return &att.ID, nil
-			})
-		case complaint.ActionReject:
-			_, err = svc.Reject(ctx, tx, code, by, text)
-		}
-		if err != nil {
-			return err
-		}
-		return Audit(ctx, tx, &s.User, c.clientIP(r), "pengaduan."+action, "pengaduan:"+code, detail, now)
-	})
-	if err == nil {
-		http.Redirect(w, r, Prefix+"/pengaduan/"+url.PathEscape(code)+"?ok="+action, http.StatusSeeOther)
-		return
-	}
-	d := c.data(w, r, s, "konsol.detail.judul", nil)
-	var te *complaint.TransitionError
-	switch {
-	case errors.Is(err, complaint.ErrForbidden), errors.Is(err, complaint.ErrNotFound):
-		c.viewError(w, r, s, code, err)
-		return
-	case errors.As(err, &te):
-		d.Error = d.L.T("konsol.aksi.tidak_bisa", "status", d.L.T("konsol.status."+te.From))
-		c.renderDetail(w, r, s, d, http.StatusConflict, map[string]string{action: text})
-	case errors.Is(err, models.ErrNotImage), errors.Is(err, models.ErrTooLarge), errors.Is(err, models.ErrTooManyPixels):
-		d.Error = d.L.T("konsol.aksi.foto_tidak_valid", "mb", c.cfg.MaxPhotoBytes>>20)
-		c.renderDetail(w, r, s, d, http.StatusBadRequest, map[string]string{action: text})
-	case errors.Is(err, complaint.ErrInvalid):
-		d.Error = d.L.T("konsol.aksi.isian_tidak_valid", "max", complaint.MaxText)
-		c.renderDetail(w, r, s, d, http.StatusBadRequest, map[string]string{action: text})
 	default:
 		c.internal(w, r, s, err)
 	}
@@ -562,55 +380,4 @@ func formFile(r *http.Request, field string, max int64) ([]byte, string, error) 
 		return nil, "", models.ErrTooLarge
 	}
 	return data, h.Header.Get("Content-Type"), nil
-}
-
-// photo serves one of a complaint's photos to someone who may see the complaint.
-func (c *Console) photo(w http.ResponseWriter, r *http.Request, s *session) {
-	ctx := r.Context()
-	code := r.PathValue("kode")
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	v, err := c.cfg.Complaints.View(ctx, nil, code, complaint.ConsoleActor(&s.User))
-	if err != nil {
-		c.viewError(w, r, s, code, err)
-		return
-	}
-	linked := false
-	for _, a := range v.Attachments {
-		linked = linked || a.AttachmentID == id
-	}
-	if !linked {
-		http.NotFound(w, r)
-		return
-	}
-	// Servable cleans a photo stored before cleaning existed: no byte served keeps its metadata.
-	att, err := models.Servable(ctx, c.cfg.DB, c.cfg.DataDir, id)
-	if err != nil {
-		if !errors.Is(err, models.ErrNotFound) {
-			c.log.WarnContext(ctx, "console photo not servable", slog.Int64("attachment_id", id), slog.Any("error", err))
-		}
-		http.NotFound(w, r)
-		return
-	}
-	// The page shows the preview; "?asli=1" is the cleaned original, kept for the record.
-	rel, mime := att.Preview(), "image/jpeg"
-	if r.URL.Query().Get("asli") == "1" || rel == att.Path {
-		rel, mime = att.Path, att.MIME
-	}
-	f, err := os.Open(filepath.Join(c.cfg.DataDir, filepath.FromSlash(rel)))
-	if err != nil {
-		c.log.WarnContext(ctx, "console photo file missing", slog.Int64("attachment_id", id), slog.Any("error", err))
-		http.NotFound(w, r)
-		return
-	}
-	defer f.Close()
-	h := w.Header()
-	h.Set("Content-Type", mime)
-	h.Set("Cache-Control", models.PhotoCacheControl(v.Complaint.Confidential))
-	h.Set("Content-Disposition", "inline; filename="+strconv.Quote(filepath.Base(rel)))
-	h.Set("X-Content-Type-Options", "nosniff")
-	http.ServeContent(w, r, "", time.Time{}, f)
 }

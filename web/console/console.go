@@ -329,6 +329,7 @@ type tr struct {
 	c    Translator
 	lang string
 	loc  *time.Location
+	now  time.Time // the page's moment, for relative dates
 }
 
 // T returns the text of key with the template data given as name, value pairs.
@@ -347,16 +348,8 @@ func (t tr) T(key string, kv ...any) string {
 
 // When writes a moment as a date and an hour in the regency's time zone.
 func (t tr) When(v any) string {
-	var tm time.Time
-	switch v := v.(type) {
-	case time.Time:
-		tm = v
-	case *time.Time:
-		if v == nil {
-			return ""
-		}
-		tm = *v
-	default:
+	tm, ok := moment(v)
+	if !ok {
 		return ""
 	}
 	local := tm.In(t.loc)
@@ -366,6 +359,45 @@ func (t tr) When(v any) string {
 // Lang is the page language.
 func (t tr) Lang() string { return t.lang }
 
+// Ago writes a moment relative to the page's: "baru saja", "5 menit lalu", "3 jam lagi",
+// "2 hari lalu"; a week or more away, its date ("7 Sep 2026").
+func (t tr) Ago(v any) string {
+	tm, ok := moment(v)
+	if !ok {
+		return ""
+	}
+	d := t.now.Sub(tm)
+	suffix := "lalu"
+	if d < 0 {
+		d, suffix = -d, "lagi"
+	}
+	switch {
+	case d < time.Minute:
+		return t.T("konsol.waktu.baru_saja")
+	case d < time.Hour:
+		return t.T("konsol.waktu.menit_"+suffix, "n", int(d/time.Minute))
+	case d < 24*time.Hour:
+		return t.T("konsol.waktu.jam_"+suffix, "n", int(d/time.Hour))
+	case d < 7*24*time.Hour:
+		return t.T("konsol.waktu.hari_"+suffix, "n", int(d/(24*time.Hour)))
+	}
+	local := tm.In(t.loc)
+	return complaint.FormatShortDate(local, t.lang) + " " + strconv.Itoa(local.Year())
+}
+
+// moment reads a time.Time or a *time.Time (false for nil).
+func moment(v any) (time.Time, bool) {
+	switch v := v.(type) {
+	case time.Time:
+		return v, true
+	case *time.Time:
+		if v != nil {
+			return *v, true
+		}
+	}
+	return time.Time{}, false
+}
+
 // layoutData is what every page gets.
 type layoutData struct {
 	L       tr
@@ -374,6 +406,7 @@ type layoutData struct {
 	CSRF    string
 	Title   string
 	Style   string
+	Script  string
 	Flash   string
 	Error   string
 	Page    any
@@ -384,8 +417,8 @@ type layoutData struct {
 }
 
 func (c *Console) data(w http.ResponseWriter, r *http.Request, s *session, titleKey string, page any) *layoutData {
-	l := tr{c: c.cfg.Locales, lang: c.lang(w, r), loc: c.cfg.Loc}
-	d := &layoutData{L: l, Title: l.T(titleKey), Style: static.URL("konsol.css"), Page: page, Path: r.URL.Path, Other: "en"}
+	l := tr{c: c.cfg.Locales, lang: c.lang(w, r), loc: c.cfg.Loc, now: c.now()}
+	d := &layoutData{L: l, Title: l.T(titleKey), Style: static.URL("konsol.css"), Script: static.URL("konsol.js"), Page: page, Path: r.URL.Path, Other: "en"}
 	if l.lang == "en" {
 		d.Other = "id"
 	}
@@ -447,6 +480,20 @@ func Audit(ctx context.Context, db *gorm.DB, user *models.User, ip, action, obje
 
 var funcs = template.FuncMap{
 	"add": func(a, b int) int { return a + b },
+	// item pairs a thread entry with the page's translator, for the bubble template.
+	"item": func(l tr, it threadItem) any {
+		return struct {
+			L    tr
+			Item threadItem
+		}{l, it}
+	},
+	"excerpt": func(s string) string { return Row{Description: s}.Excerpt() },
+	"iso": func(v any) string {
+		if tm, ok := moment(v); ok {
+			return tm.UTC().Format(time.RFC3339)
+		}
+		return ""
+	},
 	"deref": func(f *float64) float64 {
 		if f == nil {
 			return 0

@@ -517,8 +517,16 @@ func TestReplyAndActions(t *testing.T) {
 		// Ask for details, then finish with a proof photo.
 		r = pupr.post("/konsol/pengaduan/"+jalan+"/minta_info", url.Values{"csrf": {tok}, "teks": {"Mohon kirim foto dari sisi lain."}})
 		require.Equal(t, http.StatusSeeOther, r.status, r.body)
+		// Selesai asks first: without the confirmation nothing changes and the page asks.
+		r = pupr.post("/konsol/pengaduan/"+jalan+"/selesai", url.Values{"csrf": {tok}, "teks": {"Sudah ditambal."}})
+		require.Equal(t, http.StatusOK, r.status)
+		require.Contains(t, r.body, `id="konfirmasi"`)
+		require.Contains(t, r.body, "Tandai laporan "+jalan+" selesai?")
+		require.Contains(t, r.body, ">Sudah ditambal.</textarea>", "what was typed is kept")
+		require.NoError(t, db.Where("code = ?", jalan).Take(&c).Error)
+		require.Equal(t, complaint.StatusPerluInfo, c.Status)
 		var body bytes.Buffer
-		mw := newMultipart(&body, map[string]string{"csrf": tok, "teks": "Sudah ditambal."}, "bukti", "bukti.png", testPNG(2))
+		mw := newMultipart(&body, map[string]string{"csrf": tok, "teks": "Sudah ditambal.", "konfirmasi": "1"}, "bukti", "bukti.png", testPNG(2))
 		resp, err := pupr.http.Post(f.url+"/konsol/pengaduan/"+jalan+"/selesai", mw, &body)
 		require.NoError(t, err)
 		resp.Body.Close()
@@ -529,7 +537,7 @@ func TestReplyAndActions(t *testing.T) {
 		require.NoError(t, db.Model(&models.ComplaintAttachment{}).Where("complaint_id = ? AND kind = ?", c.ID, models.AttachmentBukti).Count(&proofs).Error)
 		require.EqualValues(t, 1, proofs)
 		// A finished complaint cannot be rejected.
-		r = pupr.post("/konsol/pengaduan/"+jalan+"/tolak", url.Values{"csrf": {tok}, "teks": {"Duplikat"}})
+		r = pupr.post("/konsol/pengaduan/"+jalan+"/tolak", url.Values{"csrf": {tok}, "teks": {"Duplikat"}, "konfirmasi": {"1"}})
 		require.Equal(t, http.StatusConflict, r.status)
 		require.Contains(t, r.body, "berstatus selesai, menunggu konfirmasi pelapor")
 

@@ -103,7 +103,7 @@ func TestRefusedProofWritesNoFile(t *testing.T) {
 		proof := mediatest.Fixtures(t)[0].Data
 		post := func(c *client, tok string) int {
 			var body bytes.Buffer
-			mw := newMultipart(&body, map[string]string{"csrf": tok, "teks": "Sudah ditambal."}, "bukti", "bukti.jpg", proof)
+			mw := newMultipart(&body, map[string]string{"csrf": tok, "teks": "Sudah ditambal.", "konfirmasi": "1"}, "bukti", "bukti.jpg", proof)
 			resp, err := c.http.Post(f.url+"/konsol/pengaduan/"+jalan+"/selesai", mw, &body)
 			require.NoError(t, err)
 			_, _ = io.Copy(io.Discard, resp.Body)
