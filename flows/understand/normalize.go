@@ -1,0 +1,192 @@
+package understand
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Text is a typed message as the reader sees it.
+type Text struct {
+	// Raw is the message as typed.
+	Raw string
+	// Words are its canonical words: lower case, accents, punctuation and emoji gone (emoji that
+	// mean yes or no become "iya" / "tidak"), letters typed many times squeezed ("iyaaa"), informal
+	// spellings replaced by their standard form ("gak" is "tidak", "udh" is "sudah").
+	Words []string
+}
+
+// Parse normalizes a typed message.
+func Parse(s string) Text {
+	return Text{Raw: s, Words: canonical(tokens(s, true))}
+}
+
+// Plain lowers s and keeps its letters and digits, one space between words: no emoji meaning,
+// no slang. Choice labels are compared with typed text in this form too.
+func Plain(s string) string { return strings.Join(tokens(s, false), " ") }
+
+// Canon is the canonical form of a label or keyword: its words as Parse reads them, without
+// the meaning of emoji (a label's "✅" is decoration, not a yes).
+func Canon(s string) []string { return canonical(tokens(s, false)) }
+
+// String joins the canonical words.
+func (t Text) String() string { return strings.Join(t.Words, " ") }
+
+// Empty reports a message with no words (only punctuation or emoji without meaning).
+func (t Text) Empty() bool { return len(t.Words) == 0 }
+
+// emojiWords are emoji people send as an answer.
+var emojiWords = map[rune]string{
+	'👍': "iya", '👌': "oke", '✅': "iya", '✔': "iya", '☑': "iya", '🆗': "oke", '🙆': "iya", '💯': "iya", '🤝': "setuju",
+	'👎': "tidak", '❌': "tidak", '✖': "tidak", '❎': "tidak", '🙅': "tidak", '🚫': "tidak", '⛔': "tidak",
+	'🙏': "terimakasih", '👋': "halo", '🔟': "10",
+}
+
+func isStar(r rune) bool { return r == '⭐' || r == '🌟' || r == '★' }
+
+// tokens splits s into lower-case words of letters and digits. With emoji set, emoji that carry
+// a meaning become words and a run of stars becomes its count ("⭐⭐⭐⭐" is "4").
+func tokens(s string, emoji bool) []string {
+	var out []string
+	var cur []rune
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, splitDigits(string(cur))...)
+			cur = cur[:0]
+		}
+	}
+	rs := []rune(norm.NFKD.String(s))
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case unicode.Is(unicode.Mn, r) || r == '\u200d' || r == '\ufe0f' || r == '\u20e3':
+			// Accents, emoji joiners and variation selectors, keycap marks ("1️⃣" stays "1").
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			cur = append(cur, unicode.ToLower(r))
+		case r == '\'' || r == '’' || r == '`' || r == 'ʼ':
+			// "assalamu'alaikum", "don't": an apostrophe joins a word.
+		case r == '/' && len(cur) > 0 && unicode.IsDigit(cur[len(cur)-1]) && i+1 < len(rs) && unicode.IsDigit(rs[i+1]):
+			// "5/5": five out of five.
+			flush()
+			out = append(out, "dari")
+		case emoji && isStar(r):
+			flush()
+			n := 1
+			for i+1 < len(rs) && (isStar(rs[i+1]) || rs[i+1] == '\ufe0f') {
+				if isStar(rs[i+1]) {
+					n++
+				}
+				i++
+			}
+			out = append(out, strconv.Itoa(n))
+		default:
+			flush()
+			if w, ok := emojiWords[r]; ok && emoji {
+				out = append(out, w)
+			}
+		}
+	}
+	flush()
+	return out
+}
+
+// numberPrefixes may be glued to a number: "no2", "ke2", "yg2".
+var numberPrefixes = map[string]bool{"no": true, "nomor": true, "nomer": true, "nmr": true, "ke": true, "yg": true, "yang": true,
+	"pilihan": true, "pilih": true, "opsi": true, "angka": true, "option": true, "number": true, "bintang": true, "nilai": true}
+
+// splitDigits separates letters from digits ("no2" is "no 2") and reads a word ending in 2 as
+// said twice ("apa2" is "apa apa", "hati2" is "hati hati"). Ordinals like "2nd" stay whole.
+func splitDigits(w string) []string {
+	var parts []string
+	start := 0
+	rs := []rune(w)
+	for i := 1; i <= len(rs); i++ {
+		if i == len(rs) || unicode.IsDigit(rs[i]) != unicode.IsDigit(rs[i-1]) {
+			parts = append(parts, string(rs[start:i]))
+			start = i
+		}
+	}
+	if len(parts) == 2 && isDigits(parts[0]) {
+		switch parts[1] {
+		case "st", "nd", "rd", "th":
+			return []string{w}
+		}
+	}
+	if len(parts) == 2 && parts[1] == "2" && !numberPrefixes[parts[0]] && len([]rune(parts[0])) >= 3 {
+		return []string{parts[0], parts[0]}
+	}
+	return parts
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// canonical squeezes repeated letters and replaces informal spellings and runs of words.
+func canonical(ws []string) []string {
+	if len(ws) == 0 {
+		return nil
+	}
+	sq := make([]string, len(ws))
+	for i, w := range ws {
+		sq[i] = squeeze(w)
+	}
+	sq = lex.mergeRuns(sq)
+	out := make([]string, 0, len(sq))
+	for _, w := range sq {
+		if c, ok := lex.slang[w]; ok {
+			out = append(out, c...)
+		} else {
+			out = append(out, w)
+		}
+	}
+	return lex.mergeRuns(out)
+}
+
+// squeeze undoes letters typed many times: "iyaaa" is "iya", "siiip" is "sip", "okee" is
+// "oke". It keeps a word the tables know and otherwise tries, in order, runs of three or more
+// letters cut to two ("maaaaf" is "maaf") and to one, then every double letter cut to one;
+// the first known form wins. An unknown word loses only its runs of three or more.
+func squeeze(w string) string {
+	if lex.known[w] || isDigits(w) {
+		return w
+	}
+	two, one, all := squeezeRuns(w, 3, 2), squeezeRuns(w, 3, 1), squeezeRuns(w, 2, 1)
+	for _, c := range []string{two, one, all} {
+		if lex.known[c] {
+			return c
+		}
+	}
+	return one
+}
+
+// squeezeRuns cuts every run of at least min equal letters down to keep letters.
+func squeezeRuns(w string, min, keep int) string {
+	rs := []rune(w)
+	var b strings.Builder
+	for i := 0; i < len(rs); {
+		j := i
+		for j < len(rs) && rs[j] == rs[i] {
+			j++
+		}
+		n := j - i
+		if n >= min && unicode.IsLetter(rs[i]) {
+			n = keep
+		}
+		for k := 0; k < n; k++ {
+			b.WriteRune(rs[i])
+		}
+		i = j
+	}
+	return b.String()
+}

@@ -1,0 +1,636 @@
+package understand
+
+import (
+	"slices"
+	"sort"
+	"strings"
+)
+
+// What a choice means, for the yes/no reading.
+const (
+	MeansYes = "yes"
+	MeansNo  = "no"
+)
+
+// Option is one answer a question offers.
+type Option struct {
+	ID string
+	// Label is the option's text as the person reads it.
+	Label string
+	// Words are more words or phrases that name it (a category's vocabulary, a choice's words).
+	Words []string
+	// Means is MeansYes, MeansNo or "".
+	Means string
+}
+
+// Question is what the reader needs to know of the question a reply answers.
+type Question struct {
+	Options []Option
+	// Free marks a question answered in the person's own words (text, location, photo). Its
+	// options are shortcuts, taken only when the reply is one of them exactly, its number, or a
+	// short yes or no when a shortcut means it; anything else is the person's answer.
+	Free bool
+	// Exact stops after the sure readings (a number, an option's label or words, a cancel, menu
+	// or help phrase), so a caller can try its own readings before the looser ones.
+	Exact bool
+}
+
+// Kind is what a reply was read as.
+type Kind string
+
+// Kinds of reading.
+const (
+	None       Kind = ""             // nothing understood: ask again (or, at a free question, the answer itself)
+	Pick       Kind = "pick"         // Options[Reading.Option]
+	Cancel     Kind = "cancel"       // stop what is being done
+	Menu       Kind = "menu"         // back to the main menu
+	Help       Kind = "help"         // the person does not know what to answer
+	Unclear    Kind = "unclear"      // yes and no at once, or two options fit equally well: ask again
+	OutOfRange Kind = "out_of_range" // a number no option has
+)
+
+// Via says what in the reply decided the reading.
+type Via string
+
+// Ways a reply is read.
+const (
+	ViaNumber Via = "number" // "2", "yang kedua"
+	ViaLabel  Via = "label"  // the option's label or id, exactly
+	ViaYes    Via = "yes"    // a yes, to the option that means yes
+	ViaNo     Via = "no"     // a no, to the option that means no
+	ViaWords  Via = "words"  // words of the label or the option's vocabulary
+	ViaTypo   Via = "typo"   // the same, with typos
+	ViaPhrase Via = "phrase" // a cancel, menu or help phrase
+)
+
+// Polarity is the yes/no sense of a reply.
+type Polarity int
+
+// Polarities. Mixed is yes and no at once ("ya tapi salah"), a double negative ("tidak salah")
+// or an unsure answer ("mungkin"): never a yes.
+const (
+	Neutral Polarity = iota
+	Yes
+	No
+	Mixed
+)
+
+// String names the polarity.
+func (p Polarity) String() string {
+	return [...]string{"neutral", "yes", "no", "mixed"}[p]
+}
+
+// Reading is how a reply was understood.
+type Reading struct {
+	Kind Kind
+	// Option is the index of the option picked (Kind Pick).
+	Option int
+	Via    Via
+	// Polarity is the reply's yes/no sense, whatever else it says.
+	Polarity Polarity
+	// Candidates are the options that fit about equally (Kind Unclear).
+	Candidates []int
+}
+
+// Read understands a reply to q.
+func Read(raw string, q Question) Reading { return q.Read(Parse(raw)) }
+
+// Read understands the parsed reply t.
+func (q Question) Read(t Text) Reading {
+	plain := Plain(t.Raw)
+	if plain == "" && t.Empty() {
+		return Reading{}
+	}
+	opts := q.Options
+	// 1. A number: "2", "no. 2", "yang kedua".
+	if n, last, ok := Number(t); ok && len(opts) > 0 && (!q.Free || isDigits(plain)) {
+		if last {
+			n = len(opts)
+		}
+		if n >= 1 && n <= len(opts) {
+			return Reading{Kind: Pick, Option: n - 1, Via: ViaNumber}
+		}
+		if !q.Free {
+			return Reading{Kind: OutOfRange}
+		}
+	}
+	// 2. An option exactly: its label, id or one of its words.
+	core := coreWords(t.Words)
+	for i, o := range opts {
+		if plain == Plain(o.Label) || plain == Plain(o.ID) || sameCore(core, o.Label) {
+			return Reading{Kind: Pick, Option: i, Via: ViaLabel}
+		}
+		for _, w := range o.Words {
+			if sameCore(core, w) {
+				return Reading{Kind: Pick, Option: i, Via: ViaWords}
+			}
+		}
+	}
+	// 3. Cancel, menu, help: a short reply that is only that phrase. When an option is named by
+	// it (a "❌ Batal" choice), it is that option.
+	if g := Global(t); g != None {
+		if i := optionNamed(opts, g, core); i >= 0 {
+			return Reading{Kind: Pick, Option: i, Via: ViaPhrase}
+		}
+		return Reading{Kind: g, Via: ViaPhrase}
+	}
+	if q.Exact {
+		return Reading{}
+	}
+	labelWords := labelVocabulary(opts)
+	pr := polarityOf(t.Words, func(w string) bool { return labelWords.has(w) })
+	yesOpt, noOpt := meaning(opts, MeansYes), meaning(opts, MeansNo)
+	// 4. At a free question, a short yes or no takes the shortcut that means it.
+	if q.Free {
+		switch {
+		case pr.pol == No && noOpt >= 0 && onlyAbout(t.Words, opts[noOpt]):
+			return Reading{Kind: Pick, Option: noOpt, Via: ViaNo, Polarity: No}
+		case pr.pol == Yes && yesOpt >= 0 && onlyAbout(t.Words, opts[yesOpt]):
+			return Reading{Kind: Pick, Option: yesOpt, Via: ViaYes, Polarity: Yes}
+		}
+		return Reading{Polarity: pr.pol}
+	}
+	if pr.pol == Mixed && (yesOpt >= 0 || noOpt >= 0) {
+		return Reading{Kind: Unclear, Polarity: Mixed}
+	}
+	sc := score(t.Words, pr.negated, opts)
+	best, tied := sc.pick(0.7, 1.5)
+	notYes := pr.pol == No || pr.pol == Mixed
+	// 5. Yes or no, when an option means it. Words naming another option win ("ya, ubah").
+	switch {
+	case pr.pol == Yes && yesOpt >= 0:
+		if best >= 0 && best != yesOpt && sc.s[best] >= 1 {
+			return Reading{Kind: Pick, Option: best, Via: ViaWords, Polarity: Yes}
+		}
+		return Reading{Kind: Pick, Option: yesOpt, Via: ViaYes, Polarity: Yes}
+	case pr.pol == No && (noOpt >= 0 || yesOpt >= 0):
+		if best == yesOpt && best >= 0 {
+			// "salah, kirim aja": a no and the yes option's word. Ask.
+			return Reading{Kind: Unclear, Polarity: No}
+		}
+		if best >= 0 && best != noOpt && sc.s[best] >= 1 {
+			return Reading{Kind: Pick, Option: best, Via: ViaWords, Polarity: No}
+		}
+		if noOpt >= 0 {
+			return Reading{Kind: Pick, Option: noOpt, Via: ViaNo, Polarity: No}
+		}
+	}
+	// 6. Words of the labels and vocabularies, typos tolerated. A no is never read as the yes option.
+	if len(tied) > 1 {
+		return Reading{Kind: Unclear, Candidates: tied, Polarity: pr.pol}
+	}
+	if best >= 0 && !(notYes && best == yesOpt) {
+		via := ViaWords
+		if sc.typo[best] {
+			via = ViaTypo
+		}
+		return Reading{Kind: Pick, Option: best, Via: via, Polarity: pr.pol}
+	}
+	return Reading{Polarity: pr.pol}
+}
+
+// meaning is the index of the option that means m, or -1.
+func meaning(opts []Option, m string) int {
+	for i, o := range opts {
+		if o.Means == m {
+			return i
+		}
+	}
+	return -1
+}
+
+// coreWords drops fillers (particles, names like "kak", "min", "aja") and, when other words
+// remain, polite yes-words: "kirim aja ya kak" is "kirim", "ok batal" is "batal".
+func coreWords(ws []string) []string {
+	var out []string
+	for _, w := range ws {
+		if !lex.is("filler", w) {
+			out = append(out, w)
+		}
+	}
+	var rest []string
+	negated := false // a yes-word after a negator ("tidak lanjut") is part of what is said
+	for _, w := range out {
+		if !lex.is("yes", w) || negated {
+			rest = append(rest, w)
+		}
+		switch {
+		case isNegator(w):
+			negated = true
+		case !lex.is("negfill", w):
+			negated = false
+		}
+	}
+	if len(rest) > 0 {
+		return rest
+	}
+	if len(out) > 0 {
+		return out
+	}
+	return ws
+}
+
+// sameCore reports whether the reply's core words are the core words of s.
+func sameCore(core []string, s string) bool {
+	c := coreWords(Canon(s))
+	return len(core) > 0 && equalWords(core, c)
+}
+
+// polarityResult is the yes/no sense of a reply and which of its words a negator turned.
+type polarityResult struct {
+	pol     Polarity
+	negated []bool
+}
+
+// polar says whether w is a yes-word (+1), a no-word (-1), unsure (2) or neither (0), with
+// typos on words of four letters or more ("tidka", "stuju").
+func polar(w string) int {
+	switch {
+	case lex.is("yes", w):
+		return 1
+	case lex.is("no", w):
+		return -1
+	case lex.is("unsure", w):
+		return 2
+	case lex.known[w]:
+		return 0
+	}
+	yes, no := false, false
+	for _, sec := range []string{"yes", "no"} {
+		for cand := range lex.words[sec] {
+			if _, ok := typoOf(w, cand); ok {
+				if sec == "yes" {
+					yes = true
+				} else {
+					no = true
+				}
+			}
+		}
+	}
+	switch {
+	case yes && no:
+		return 2
+	case yes:
+		return 1
+	case no:
+		return -1
+	}
+	return 0
+}
+
+// isNegator reports a word that turns the next one into its opposite.
+func isNegator(w string) bool {
+	if lex.is("negator", w) {
+		return true
+	}
+	if lex.known[w] {
+		return false
+	}
+	for cand := range lex.words["negator"] {
+		if _, ok := typoOf(w, cand); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// polarityOf reads the yes/no sense of words. A negator before a yes-word or a word of an option
+// (labelWord) makes a no and marks that word negated: "belum benar", "jangan dikirim",
+// "tidak usah dirahasiakan". "tidak salah" is a double negative: Mixed, asked again rather
+// than guessed. Two no-words ("belum, masih rusak", "gak gak") are a plain no.
+func polarityOf(ws []string, labelWord func(string) bool) polarityResult {
+	r := polarityResult{negated: make([]bool, len(ws))}
+	yes, no, unsure := false, false, false
+	for i := 0; i < len(ws); i++ {
+		w := ws[i]
+		if isNegator(w) {
+			j := i + 1
+			for j < len(ws) && (lex.is("negfill", ws[j]) || lex.is("filler", ws[j])) {
+				j++
+			}
+			if j < len(ws) {
+				next := ws[j]
+				switch p := polar(next); {
+				case p == 1 || (p == 0 && labelWord(next)):
+					no = true
+					r.negated[j] = true
+					i = j
+					continue
+				case next == "salah":
+					// "tidak salah": not wrong is not the same as right. Ask.
+					unsure = true
+					r.negated[j] = true
+					i = j
+					continue
+				}
+			}
+			no = true
+			continue
+		}
+		switch polar(w) {
+		case 1:
+			yes = true
+		case -1:
+			no = true
+		case 2:
+			unsure = true
+		}
+	}
+	switch {
+	case unsure || yes && no:
+		r.pol = Mixed
+	case yes:
+		r.pol = Yes
+	case no:
+		r.pol = No
+	}
+	return r
+}
+
+// onlyAbout reports whether a reply says nothing besides yes or no and the option's own
+// words: "tidak ada saran" skips a comment whose skip option has the word "saran", but
+// "tidak ramah petugasnya" is a comment.
+func onlyAbout(ws []string, o Option) bool {
+	own := labelVocabulary([]Option{o})
+	for _, w := range ws {
+		if polar(w) != 0 || isNegator(w) || lex.is("negfill", w) || lex.is("filler", w) || own.has(w) {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// OnlyPolarity reports whether t is a reply of polarity p and nothing else: its other words are
+// fillers or the topic ("tidak ada foto" with topic "foto"; "gak tau alamatnya" with "alamat").
+func OnlyPolarity(t Text, p Polarity, topic ...string) bool {
+	if polarityOf(t.Words, func(string) bool { return false }).pol != p {
+		return false
+	}
+	return onlyAbout(t.Words, Option{Words: topic})
+}
+
+// optionNamed finds the one option a cancel, menu or help phrase names by its label: "batal"
+// typed at a question with a "❌ Batal" choice is that choice.
+func optionNamed(opts []Option, k Kind, core []string) int {
+	word := map[Kind]string{Cancel: "batal", Menu: "menu", Help: "bantuan"}[k]
+	if !slices.Contains(core, word) && !(k == Cancel && len(core) == 1 && lex.is("cancel", core[0])) {
+		return -1
+	}
+	found := -1
+	for i, o := range opts {
+		for _, w := range Canon(o.Label) {
+			if w == word {
+				if found >= 0 && found != i {
+					return -1
+				}
+				found = i
+			}
+		}
+	}
+	return found
+}
+
+// vocabulary is a set of words, matched with stems and typos.
+type vocabulary map[string]bool
+
+func (v vocabulary) has(w string) bool {
+	if v[w] {
+		return true
+	}
+	if lex.is("filler", w) || lex.is("function", w) || isDigits(w) {
+		return false
+	}
+	for k := range v {
+		if wordMatch(w, k) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// labelVocabulary is every content word of the options' labels, ids and words.
+func labelVocabulary(opts []Option) vocabulary {
+	v := vocabulary{}
+	for _, o := range opts {
+		for _, s := range append([]string{o.Label, strings.ReplaceAll(o.ID, "_", " ")}, o.Words...) {
+			for _, w := range Canon(s) {
+				if polar(w) == 0 && !lex.is("filler", w) && !lex.is("function", w) && !isDigits(w) && len(w) >= 3 {
+					v[w] = true
+				}
+			}
+		}
+	}
+	return v
+}
+
+// scores are the options' scores for a reply.
+type scores struct {
+	s    []float64
+	typo []bool
+}
+
+func (s scores) at(i int) float64 { return s.s[i] }
+
+// pick returns the best option when it reaches threshold and beats the next by margin times;
+// tied lists the options that come close to the best (two or more: ask).
+func (s scores) pick(threshold, margin float64) (best int, tied []int) {
+	best = -1
+	order := make([]int, 0, len(s.s))
+	for i, v := range s.s {
+		if v > 0 {
+			order = append(order, i)
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return s.s[order[a]] > s.s[order[b]] })
+	if len(order) == 0 || s.s[order[0]] < threshold {
+		return -1, nil
+	}
+	top := s.s[order[0]]
+	for _, i := range order {
+		if s.s[i]*margin > top {
+			tied = append(tied, i)
+		}
+	}
+	if len(tied) > 1 {
+		return -1, tied
+	}
+	return order[0], nil
+}
+
+// phrase is one way an option is named, with its weight.
+type phrase struct {
+	option int
+	words  []string
+	weight float64
+}
+
+// phrasesOf lists the ways options are named: the whole label, each label word (weight 1 when
+// only this option's label has it, 0.5 when several do or it is a common word), the id and
+// every word or phrase of its vocabulary (weight: its length in words).
+func phrasesOf(opts []Option) []phrase {
+	var out []phrase
+	labelCount := map[string]int{}
+	labels := make([][]string, len(opts))
+	for i, o := range opts {
+		labels[i] = content(Canon(o.Label))
+		seen := map[string]bool{}
+		for _, w := range labels[i] {
+			if !seen[w] {
+				labelCount[w]++
+				seen[w] = true
+			}
+		}
+	}
+	for i, o := range opts {
+		if l := labels[i]; len(l) > 1 {
+			out = append(out, phrase{i, l, float64(len(l))})
+			// "kayuagung" for "Kayu Agung", "pedamarantimur" typed as one word.
+			out = append(out, phrase{i, []string{strings.Join(l, "")}, float64(len(l))})
+		}
+		for _, w := range labels[i] {
+			weight := 1.0
+			if labelCount[w] > 1 || lex.is("function", w) {
+				weight = 0.5
+			}
+			out = append(out, phrase{i, []string{w}, weight})
+		}
+		if id := content(Canon(strings.ReplaceAll(o.ID, "_", " "))); len(id) > 0 && len(o.ID) >= 3 {
+			out = append(out, phrase{i, id, float64(len(id))})
+		}
+		for _, s := range o.Words {
+			if ws := Canon(s); len(ws) > 0 {
+				out = append(out, phrase{i, ws, float64(len(ws))})
+			}
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool { return len(out[a].words) > len(out[b].words) })
+	return out
+}
+
+// content drops fillers, yes/no words and digits from a label's words.
+func content(ws []string) []string {
+	var out []string
+	for _, w := range ws {
+		if lex.is("filler", w) || polar(w) != 0 || isNegator(w) || isDigits(w) {
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// score matches the reply's words against every option's phrases, longest phrases first: the
+// words a longer phrase took ("lampu jalan") are not counted again for a shorter one ("jalan").
+// Negated words count for nothing.
+func score(ws []string, negated []bool, opts []Option) scores {
+	return scoreWith(ws, negated, opts, 1)
+}
+
+// scoreWith is score with matches by typo weighted by typoWeight: a long description has many
+// words, and a word that is only close to a keyword ("Pedamaran", "pelajaran") must not decide.
+func scoreWith(ws []string, negated []bool, opts []Option, typoWeight float64) scores {
+	ps := phrasesOf(opts)
+	inPhrase := map[string]bool{}
+	for _, p := range ps {
+		for _, w := range p.words {
+			inPhrase[w] = true
+		}
+	}
+	// The reply's words that can name something: not fillers, not yes/no words, not negated,
+	// and not common words unless some phrase has them.
+	type pos struct {
+		w string
+		i int
+	}
+	// A phrase that holds its own negator ("tidak puas") is read whole: its words are not negated.
+	neg := make([]bool, len(ws))
+	if negated != nil {
+		copy(neg, negated)
+	}
+	for _, p := range ps {
+		if len(p.words) < 2 || !slices.ContainsFunc(p.words, isNegator) {
+			continue
+		}
+		for at := 0; at+len(p.words) <= len(ws); at++ {
+			if equalWords(ws[at:at+len(p.words)], p.words) {
+				for k := range p.words {
+					neg[at+k] = false
+				}
+			}
+		}
+	}
+	var seq []pos
+	for i, w := range ws {
+		if neg[i] {
+			continue
+		}
+		if (lex.is("filler", w) || lex.is("function", w) || polar(w) != 0 || isNegator(w)) && !inPhrase[w] {
+			continue
+		}
+		seq = append(seq, pos{w, i})
+	}
+	res := scores{s: make([]float64, len(opts)), typo: make([]bool, len(opts))}
+	taken := make([]bool, len(seq))
+	for start := 0; start < len(ps); {
+		n := len(ps[start].words)
+		end := start
+		for end < len(ps) && len(ps[end].words) == n {
+			end++
+		}
+		// best[option][position] for this length; positions used are taken afterwards.
+		best := map[[2]int]float64{}
+		typo := map[[2]int]bool{}
+		for _, p := range ps[start:end] {
+			if n == 1 && len(seq) > 1 {
+				// Two typed words that are one word of a label: "kayu agung" for "Kayuagung".
+				for at := 0; at+1 < len(seq); at++ {
+					if taken[at] || taken[at+1] {
+						continue
+					}
+					if q := wordMatch(seq[at].w+seq[at+1].w, p.words[0]); q > 0 && len(p.words[0]) >= 6 {
+						if q < qualityStem {
+							q *= typoWeight
+						}
+						key := [2]int{p.option, at}
+						if v := p.weight * q; v > best[key] {
+							best[key], typo[key] = v, q < qualityStem*typoWeight
+						}
+					}
+				}
+			}
+			for at := 0; at+n <= len(seq); at++ {
+				q := 1.0
+				for k := 0; k < n && q > 0; k++ {
+					if taken[at+k] {
+						q = 0
+						break
+					}
+					q = min(q, wordMatch(seq[at+k].w, p.words[k]))
+				}
+				if q <= 0 {
+					continue
+				}
+				if q < qualityStem {
+					q *= typoWeight
+				}
+				key := [2]int{p.option, at}
+				if v := p.weight * q; v > best[key] {
+					best[key] = v
+					typo[key] = q < qualityStem*typoWeight
+				}
+			}
+		}
+		for key, v := range best {
+			res.s[key[0]] += v
+			if typo[key] {
+				res.typo[key[0]] = true
+			}
+			for k := 0; k < n; k++ {
+				taken[key[1]+k] = true
+			}
+		}
+		start = end
+	}
+	return res
+}
