@@ -35,6 +35,7 @@ var migrations = []migration{
 	{ID: "0007_console_inbox", Up: sqlSteps(schema0007)},
 	{ID: "0008_message_delivery_receipts", Up: sqlSteps(schema0008)},
 	{ID: "0009_attachment_previews", Up: sqlSteps(schema0009)},
+	{ID: "0010_category_words", Up: sqlSteps(schema0010)},
 }
 
 // schema0008 records the delivery receipts a platform reports (delivered, read)
@@ -57,6 +58,10 @@ CREATE INDEX idx_attachments_uncleaned ON attachments (id) WHERE cleaned_at IS N
 CREATE INDEX idx_attachments_path ON attachments (path);
 CREATE INDEX idx_attachments_preview_path ON attachments (preview_path)
 `
+
+// schema0010 gives each category its vocabulary: the everyday words and synonyms citizens
+// use for it, comma separated (see Category.Words).
+const schema0010 = `ALTER TABLE categories ADD COLUMN words TEXT NOT NULL DEFAULT ''`
 
 // schema0004 indexes the message log by chat: the delivery worker reads one chat's
 // queued messages in order (a partial index holds only the queue), and the web

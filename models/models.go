@@ -1,6 +1,9 @@
 package models
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Conversation statuses.
 const (
@@ -133,9 +136,30 @@ type Category struct {
 	AgencyID   int64
 	TargetDays int // working days to resolve
 	Sort       int
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Words is the category's vocabulary, comma separated: everyday words and synonyms
+	// ("jalan berlubang, aspal rusak, jembatan") the bot recognizes the category by.
+	Words     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
+
+// WordList splits a comma- or newline-separated vocabulary into its words, trimmed, without
+// empty entries or repeats.
+func WordList(s string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == ';' }) {
+		w = strings.Join(strings.Fields(w), " ")
+		if k := strings.ToLower(w); w != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// JoinWords is the stored form of a vocabulary: its words joined by ", ".
+func JoinWords(ws []string) string { return strings.Join(WordList(strings.Join(ws, ",")), ", ") }
 
 // Region is a kecamatan or a desa/kelurahan, coded BPS-style.
 type Region struct {

@@ -57,6 +57,9 @@ type CategorySpec struct {
 	NameEN     string `yaml:"name_en"`
 	Agency     string `yaml:"agency"`
 	TargetDays int    `yaml:"target_days"`
+	// Words are the everyday words and synonyms citizens use for the category: the bot
+	// recognizes the category of a typed complaint by them.
+	Words []string `yaml:"words"`
 }
 
 // RegionSpec is a kecamatan with its desa/kelurahan.
@@ -80,6 +83,9 @@ type HolidaySpec struct {
 	// Estimated marks a date not yet fixed by the SKB 3 Menteri; admins must replace it once published.
 	Estimated bool `yaml:"estimated"`
 }
+
+// MaxWordRunes bounds one word or phrase of a category's vocabulary.
+const MaxWordRunes = 60
 
 var (
 	prefixRe    = regexp.MustCompile(`^[A-Z]{2,6}$`)
@@ -171,6 +177,16 @@ func (f *File) validate() []string {
 		}
 		if c.TargetDays < 1 || c.TargetDays > 365 {
 			add("%s.target_days: %d must be between 1 and 365", at, c.TargetDays)
+		}
+		for j, w := range c.Words {
+			switch {
+			case strings.TrimSpace(w) == "":
+				add("%s.words[%d]: empty word", at, j)
+			case strings.ContainsAny(w, ",;\n"):
+				add("%s.words[%d]: %q must not contain a comma, semicolon or line break", at, j, w)
+			case len([]rune(w)) > MaxWordRunes:
+				add("%s.words[%d]: %q is longer than %d characters", at, j, w, MaxWordRunes)
+			}
 		}
 	}
 
@@ -327,7 +343,7 @@ func loadCategories(tx *gorm.DB, specs []CategorySpec, agencyIDs map[string]int6
 	}
 	for i, s := range specs {
 		want := models.Category{Code: s.Code, Name: s.Name, NameEN: s.NameEN, AgencyID: agencyIDs[s.Agency],
-			TargetDays: s.TargetDays, Sort: (i + 1) * 10}
+			TargetDays: s.TargetDays, Sort: (i + 1) * 10, Words: models.JoinWords(s.Words)}
 		have, ok := byCode[s.Code]
 		switch {
 		case !ok:
@@ -335,8 +351,8 @@ func loadCategories(tx *gorm.DB, specs []CategorySpec, agencyIDs map[string]int6
 				return fmt.Errorf("category %s: %w", s.Code, err)
 			}
 		case have.Name != want.Name || have.NameEN != want.NameEN || have.AgencyID != want.AgencyID ||
-			have.TargetDays != want.TargetDays || have.Sort != want.Sort:
-			err := tx.Model(&have).Select("name", "name_en", "agency_id", "target_days", "sort").Updates(&want).Error
+			have.TargetDays != want.TargetDays || have.Sort != want.Sort || have.Words != want.Words:
+			err := tx.Model(&have).Select("name", "name_en", "agency_id", "target_days", "sort", "words").Updates(&want).Error
 			if err != nil {
 				return fmt.Errorf("category %s: %w", s.Code, err)
 			}

@@ -44,7 +44,7 @@ func TestParseErrorsNameTheField(t *testing.T) {
 	cases := []struct {
 		name, old, new, want string
 	}{
-		{"unknown agency", "agency: DISDUKCAPIL,", "agency: DUKCAPIL,",
+		{"unknown agency", "agency: DISDUKCAPIL\n", "agency: DUKCAPIL\n",
 			`categories[2] (adminduk).agency: unknown agency "DUKCAPIL"`},
 		{"bad prefix", "ticket_prefix: OKI", "ticket_prefix: oki-1",
 			`regency.ticket_prefix: "oki-1" must be 2 to 6 capital letters`},
@@ -58,11 +58,13 @@ func TestParseErrorsNameTheField(t *testing.T) {
 			`regions[0] (Kayu Agung).desa[1] (Jua-Jua).code: "16.02.04.1002" does not start with its kecamatan code 16.02.05`},
 		{"duplicate kecamatan", `"16.02.24"`, `"16.02.23"`,
 			`regions[17] (Pedamaran Timur).code: duplicate code "16.02.23"`},
-		{"target days", "agency: BPBD, target_days: 3", "agency: BPBD, target_days: 0",
+		{"target days", "agency: BPBD\n    target_days: 3", "agency: BPBD\n    target_days: 0",
 			`categories[9] (bencana).target_days: 0 must be between 1 and 365`},
 		{"two triage agencies", "short_name: BPBD}", "short_name: BPBD, triage: true}",
 			`agencies: exactly one agency must have triage: true, found 2`},
-		{"unknown field", "target_days: 14}", "target_day: 14}", `field target_day not found`},
+		{"unknown field", "target_days: 14\n", "target_day: 14\n", `field target_day not found`},
+		{"word with a comma", `"jalan rusak", `, `"jalan rusak, parah", `,
+			`categories[0] (jalan).words[4]: "jalan rusak, parah" must not contain a comma`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
