@@ -11,6 +11,7 @@ import (
 
 	"github.com/suarawarga/suarawarga/complaint"
 	"github.com/suarawarga/suarawarga/flows"
+	"github.com/suarawarga/suarawarga/flows/understand"
 	"github.com/suarawarga/suarawarga/models"
 )
 
@@ -45,7 +46,7 @@ func (e *env) Choices(ctx context.Context, source string, st *flows.State) ([]fl
 			if lang == "en" && c.NameEN != "" {
 				label = c.NameEN
 			}
-			out = append(out, flows.Choice{ID: c.Code, Label: label, Literal: true})
+			out = append(out, flows.Choice{ID: c.Code, Label: label, Literal: true, Words: models.WordList(c.Words)})
 		}
 		return out, nil
 	case "kecamatan":
@@ -106,6 +107,8 @@ func (e *env) Call(ctx context.Context, action string, params map[string]string,
 		return e.submit(ctx, st)
 	case "complaint.status":
 		return e.status(ctx, st)
+	case flows.ActionComplaintLatest:
+		return e.latest(ctx, params["teks"], st)
 	case flows.ActionConfirm, flows.ActionRate, flows.ActionAnswerInfo:
 		return e.citizenAction(ctx, action, params)
 	case flows.ActionReply, flows.ActionAskInfo, flows.ActionForward, flows.ActionFinish, flows.ActionReject:
@@ -152,11 +155,45 @@ func (e *env) submit(ctx context.Context, st *flows.State) (string, error) {
 	return "ok", nil
 }
 
+// latest picks the report a status question without a code is about: the latest one of the
+// category the question names ("laporan lampu kemarin gimana?"), else the latest one.
+func (e *env) latest(ctx context.Context, text string, st *flows.State) (string, error) {
+	list, err := e.h.Complaints.ByCitizen(ctx, e.tx, e.citizen.ID, 20)
+	if err != nil {
+		return "", err
+	}
+	if len(list) == 0 {
+		return flows.OutcomeNotFound, nil
+	}
+	pick := list[0]
+	var cats []models.Category
+	if err := e.tx.Order("sort, id").Find(&cats).Error; err != nil {
+		return "", fmt.Errorf("load categories: %w", err)
+	}
+	opts := make([]understand.Option, len(cats))
+	for i, c := range cats {
+		opts[i] = understand.Option{ID: c.Code, Label: c.Name, Words: models.WordList(c.Words)}
+	}
+	if best, _ := understand.Classify(text, opts); best >= 0 {
+		for _, c := range list {
+			if c.CategoryID == cats[best].ID {
+				pick = c
+				break
+			}
+		}
+	}
+	st.Data["kode"] = pick.Code
+	return flows.OutcomeFound, nil
+}
+
 func (e *env) status(ctx context.Context, st *flows.State) (string, error) {
-	code := strings.ToUpper(strings.TrimSpace(st.Data["kode"]))
+	code := understand.TicketCode(st.Data["kode"])
+	if code == "" {
+		code = strings.ToUpper(strings.TrimSpace(st.Data["kode"]))
+	}
 	v, err := e.h.Complaints.Status(ctx, e.tx, code, e.citizen.ID)
 	if errors.Is(err, models.ErrNotFound) {
-		st.Data["kode"] = strings.ToUpper(strings.TrimSpace(st.Data["kode"]))
+		st.Data["kode"] = code
 		return "not_found", nil
 	}
 	if err != nil {

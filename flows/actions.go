@@ -14,9 +14,14 @@ package flows
 //	                      display name) and batas (the response deadline, already formatted for
 //	                      the citizen's language, e.g. "Jumat, 4 Desember 2026").
 //	                      An error goes to the node's on.error.
-//	complaint.status      params: kode. Outcome "found" or "not_found". On found writes
-//	                      kode (normalized), status_teks (the status in words) and riwayat
-//	                      (the latest history lines, newline separated, ready to show).
+//	complaint.status      params: kode (a ticket code, or a text with one in it). Outcome "found"
+//	                      or "not_found". On found writes kode (normalized), status_teks (the
+//	                      status in words) and riwayat (the latest history lines, newline
+//	                      separated, ready to show).
+//	complaint.latest      params: teks (what the citizen asked, e.g. "laporan lampu kemarin
+//	                      gimana"). Picks the citizen's latest report, preferring the latest of
+//	                      the category the text names. Outcome "found" (writes kode) or
+//	                      "not_found" when the citizen has no report.
 //	citizen.set_language  params: lang ("id" or "en"). Sets State.Lang (and stores it for the
 //	                      citizen). Outcome "ok".
 //
@@ -33,7 +38,9 @@ package flows
 //
 // Data sources (Env.Choices; labels are literal text):
 //
-//	kategori      active complaint categories: id = category id, label = its name.
+//	kategori      active complaint categories: id = category id, label = its name, words = its
+//	              vocabulary (everyday words and synonyms, from the regency file; the engine reads
+//	              free messages and typed categories with them).
 //	kecamatan     districts of the regency: id = district id, label = its name.
 //	laporan_saya  the citizen's recent complaints: id = ticket code, label = "CODE · category · status".
 //	opd           the agencies an officer can forward to: id = agency code, label = its name.
@@ -43,6 +50,7 @@ package flows
 const (
 	ActionComplaintSubmit = "complaint.submit"
 	ActionComplaintStatus = "complaint.status"
+	ActionComplaintLatest = "complaint.latest"
 	ActionSetLanguage     = "citizen.set_language"
 	ActionConfirm         = "complaint.confirm"
 	ActionRate            = "complaint.rate"
@@ -68,7 +76,7 @@ const (
 
 // DefaultActions lists the actions the host implements (see the contract above).
 func DefaultActions() []string {
-	return []string{ActionComplaintSubmit, ActionComplaintStatus, ActionSetLanguage, ActionConfirm, ActionRate,
+	return []string{ActionComplaintSubmit, ActionComplaintStatus, ActionComplaintLatest, ActionSetLanguage, ActionConfirm, ActionRate,
 		ActionAnswerInfo, ActionReply, ActionAskInfo, ActionForward, ActionFinish, ActionReject}
 }
 

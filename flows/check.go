@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"text/template"
+
+	"github.com/suarawarga/suarawarga/flows/understand"
 )
 
 // Severity says whether an issue blocks publishing a flow.
@@ -225,7 +227,7 @@ func (v *validator) known(line int, path []string, field, what, name string, lis
 	hint := ""
 	best, bestD := "", 4
 	for _, k := range list {
-		if d := editDistance(name, k); d < bestD {
+		if d := understand.Distance(name, k); d < bestD {
 			best, bestD = k, d
 		}
 	}
@@ -262,7 +264,7 @@ func (v *validator) flows() []string {
 
 var kindFields = map[string][]string{
 	KindSay:    {"say", "data", "next", "end", "set"},
-	KindAsk:    {"ask", "text", "data", "save", "min_length", "max_length", "invalid", "skip", "accept_photo", "choices", "yes", "no", "next", "set", "timeout"},
+	KindAsk:    {"ask", "text", "data", "save", "min_length", "max_length", "invalid", "skip", "accept_photo", "choices", "yes", "no", "intents", "next", "set", "timeout"},
 	KindBranch: {"branch", "else", "next", "set"},
 	KindDo:     {"do", "with", "on", "next", "set"},
 	KindGoto:   {"goto", "with", "set"},
@@ -327,6 +329,9 @@ func (v *validator) node(n *Node) {
 			if c.Next == "" {
 				v.add(Error, c.Line, cpath, "next: missing target node")
 			}
+			if c.MinLength > 0 && c.HasEquals {
+				v.add(Warning, c.Line, cpath, "min_length has no effect beside equals")
+			}
 			v.target(c.Line, cpath, "next", c.Next)
 		}
 		v.target(n.FieldLine("else"), path, "else", n.Else)
@@ -365,6 +370,10 @@ func (v *validator) ask(n *Node, path []string) bool {
 	}
 	staticOut := len(n.Choices) > 0
 	seen := map[string]bool{}
+	meant := map[string]string{}
+	if n.Ask == AskYesNo {
+		meant[understand.MeansYes], meant[understand.MeansNo] = "ya", "tidak"
+	}
 	for i, c := range n.Choices {
 		name := c.ID
 		if name == "" {
@@ -373,6 +382,8 @@ func (v *validator) ask(n *Node, path []string) bool {
 		cpath := append(append([]string{}, path...), "choice "+name)
 		if c.ID == "" {
 			v.add(Error, c.Line, cpath, "id: missing choice id")
+		} else if strings.HasPrefix(c.ID, "_") {
+			v.add(Error, c.Line, cpath, "id: %q starts with _, which the engine keeps for its own choices", c.ID)
 		} else if seen[c.ID] {
 			v.add(Error, c.Line, cpath, "id: choice %q appears twice", c.ID)
 		}
@@ -382,10 +393,26 @@ func (v *validator) ask(n *Node, path []string) bool {
 		}
 		v.key(c.Line, cpath, "label", c.Label)
 		v.target(c.Line, cpath, "next", c.Next)
+		switch c.Means {
+		case "":
+		case understand.MeansYes, understand.MeansNo:
+			if other, dup := meant[c.Means]; dup {
+				v.add(Error, c.Line, cpath, "means: %q already means %s at this question; a typed %s must have one answer", other, c.Means, c.Means)
+			}
+			meant[c.Means] = c.ID
+		default:
+			v.add(Error, c.Line, cpath, "means: %q is not yes or no", c.Means)
+		}
+		for _, w := range c.Words {
+			if len(understand.Canon(w)) == 0 {
+				v.add(Error, c.Line, cpath, "words: %q has no letters or digits to match", w)
+			}
+		}
 		if c.Next == "" && n.Next == "" {
 			staticOut = false
 		}
 	}
+	v.intents(n, path)
 	switch n.Ask {
 	case AskChoice:
 		if len(n.Choices) == 0 && n.From == "" {
@@ -410,6 +437,24 @@ func (v *validator) ask(n *Node, path []string) bool {
 	}
 }
 
+// intents checks a question's intents: known names, existing targets, a choice question only.
+func (v *validator) intents(n *Node, path []string) {
+	if len(n.Intents) == 0 {
+		return
+	}
+	line := n.FieldLine("intents")
+	if n.Ask != AskChoice {
+		v.add(Error, line, path, "intents work only on a choice question (the menu), not on a %s question", n.Ask)
+	}
+	for _, name := range sortedKeys(n.Intents) {
+		v.known(line, path, "intents", "intent", name, understand.IntentNames())
+		if n.Intents[name] == "" {
+			v.add(Error, line, path, "intents.%s: missing target node", name)
+		}
+		v.target(line, path, "intents."+name, n.Intents[name])
+	}
+}
+
 // edges lists the nodes a node can lead to inside the flow.
 func edges(n *Node) []string {
 	var out []string
@@ -431,6 +476,9 @@ func edges(n *Node) []string {
 	}
 	for _, k := range sortedKeys(n.On) {
 		add(n.On[k])
+	}
+	for _, k := range sortedKeys(n.Intents) {
+		add(n.Intents[k])
 	}
 	return out
 }

@@ -108,6 +108,58 @@ start: a
 nodes:
   a: {say: t.a}
 `, []string{"error 04: x › a › node has no way out: add next, end: true or goto"}},
+		{"two choices mean yes", `
+flow: x
+start: a
+nodes:
+  a:
+    ask: choice
+    text: t.a
+    choices:
+      - {id: kirim, label: t.a, means: yes, next: z}
+      - {id: lanjut, label: t.b, means: yes, next: z}
+      - {id: ubah, label: t.b, means: maybe, next: z}
+  z: {end: true}
+`, []string{"error 09: x › a › choice lanjut › means: \"kirim\" already means yes at this question; a typed yes must have one answer",
+			"error 10: x › a › choice ubah › means: \"maybe\" is not yes or no"}},
+		{"a yesno question already has its yes", `
+flow: x
+start: a
+nodes:
+  a:
+    ask: yesno
+    text: t.a
+    choices:
+      - {id: ok, label: t.a, means: yes, next: z}
+    next: z
+  z: {end: true}
+`, []string{"error 08: x › a › choice ok › means: \"ya\" already means yes at this question; a typed yes must have one answer"}},
+		{"means on a node", `
+flow: x
+start: a
+nodes:
+  a: {ask: text, text: t.a, save: s, means: yes, next: z}
+  z: {end: true}
+`, []string{"error 04: x › a › means belongs on a choice of a question, e.g. {id: kirim, label: pengaduan.kirim, means: yes}"}},
+		{"intents", `
+flow: x
+start: a
+nodes:
+  a:
+    ask: choice
+    text: t.a
+    choices:
+      - {id: satu, label: t.a, next: z, words: [lupa, "!!"]}
+      - {id: _dua, label: t.b, next: z}
+    intents: {keluhan: z, salaam: z, status: nowhere}
+  b: {ask: text, text: t.a, save: s, next: z, intents: {status: z}}
+  z: {end: true}
+`, []string{"error 08: x › a › choice satu › words: \"!!\" has no letters or digits to match",
+			"error 09: x › a › choice _dua › id: \"_dua\" starts with _, which the engine keeps for its own choices",
+			"error 10: x › a › intents.status: node \"nowhere\" does not exist",
+			"error 10: x › a › intents: unknown intent \"salaam\" (did you mean \"salam\"?)",
+			"error 11: x › b › intents work only on a choice question (the menu), not on a text question",
+			"warning 11: x › b › node cannot be reached from start \"a\""}},
 		{"loop without input", `
 flow: x
 start: a

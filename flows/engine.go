@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/suarawarga/suarawarga/flows/understand"
 )
 
 // State is one conversation's place in a flow; the host stores it between inputs.
@@ -58,6 +60,10 @@ type Choice struct {
 	ID      string
 	Label   string
 	Literal bool
+	// Words are more words a typed reply may name the choice by (a category's vocabulary);
+	// Means is understand.MeansYes or MeansNo when taking it says yes or no.
+	Words []string `json:",omitempty"`
+	Means string   `json:",omitempty"`
 }
 
 // Effect is something the host must do after a step.
@@ -144,17 +150,15 @@ type Engine struct {
 	Texts Translator
 }
 
-// builtinCommands: a slash command may carry an argument, a plain word must be the whole text.
+// builtinCommands are slash commands; one may carry an argument. Typed words ("menu",
+// "batal", "gak jadi", "bantuan") are read by the understanding layer at every question.
 var builtinCommands = map[string]string{
-	"/start": FlowMenu, "/menu": FlowMenu, "menu": FlowMenu,
+	"/start": FlowMenu, "/menu": FlowMenu,
 	"/bantuan": FlowBantuan, "/help": FlowBantuan,
 	"/status": FlowStatus,
 }
 
-var cancelWords = []string{"/batal", "batal", "/cancel", "cancel"}
-
-// skipWords are typed answers that skip a photo question.
-var skipWords = []string{"lewati", "skip", "lewat", "tidak ada", "gak ada", "ga ada", "nggak ada", "tdk ada", "tidak", "tdk", "gak", "nggak", "no", "belum ada"}
+var cancelCommands = []string{"/batal", "/cancel"}
 
 // albumKey remembers the photo question just answered, so the rest of an album still lands there.
 const albumKey = "_album"
@@ -186,6 +190,8 @@ type run struct {
 	effs  []Effect
 	steps int
 	max   int
+	// pending is a message the conversation starts with, read at the first question.
+	pending *pendingText
 }
 
 func (r *run) emit(e Effect) { r.effs = append(r.effs, e) }
@@ -249,9 +255,17 @@ func (r *run) input(in Input) error {
 		in.Text = text
 	}
 	if !r.active() {
+		if in.Kind == InputText && in.Text != "" {
+			// The first message, or one after a conversation ended: read it at the menu.
+			return r.startWithText(in.Text)
+		}
 		return r.switchTo(FlowMenu, nil)
 	}
-	return r.answer(r.f.Nodes[r.st.Node], in)
+	n := r.f.Nodes[r.st.Node]
+	if r.st.Data[confirmKey] != "" {
+		return r.confirming(n, in)
+	}
+	return r.answer(n, in)
 }
 
 // command handles /start, menu, batal, /bantuan, /status KODE and Engine.Commands.
@@ -264,7 +278,7 @@ func (r *run) command(text string) (bool, error) {
 	} else if arg != "" {
 		return false, nil
 	}
-	if slices.Contains(cancelWords, word) {
+	if slices.Contains(cancelCommands, word) {
 		r.say("umum.dibatalkan", nil)
 		return true, r.switchTo(FlowMenu, map[string]string{"kembali": "ya"})
 	}
@@ -277,7 +291,11 @@ func (r *run) command(text string) (bool, error) {
 	}
 	var data map[string]string
 	if _, rawArg, _ := strings.Cut(text, " "); flow == FlowStatus && strings.TrimSpace(rawArg) != "" {
-		data = map[string]string{"kode": strings.ToUpper(strings.TrimSpace(rawArg))}
+		code := understand.TicketCode(rawArg)
+		if code == "" {
+			code = strings.ToUpper(strings.TrimSpace(rawArg))
+		}
+		data = map[string]string{"kode": code}
 	}
 	return true, r.switchTo(flow, data)
 }
@@ -375,7 +393,7 @@ func (r *run) enter(id string) error {
 func branch(n *Node, data map[string]string) string {
 	for _, c := range n.Branch {
 		v := data[c.If]
-		if c.HasEquals && strings.EqualFold(v, c.Equals) || !c.HasEquals && v != "" {
+		if c.HasEquals && strings.EqualFold(v, c.Equals) || !c.HasEquals && v != "" && letters(v) >= c.MinLength {
 			return c.Next
 		}
 	}
@@ -439,14 +457,15 @@ type option struct {
 func (r *run) options(n *Node) ([]option, error) {
 	var out []option
 	for _, c := range n.Choices {
-		out = append(out, option{Choice: Choice{ID: c.ID, Label: c.Label}, spec: c})
+		out = append(out, option{Choice: Choice{ID: c.ID, Label: c.Label, Words: c.Words, Means: c.Means}, spec: c})
 	}
 	switch n.Ask {
 	case AskYesNo:
-		out = append(out, option{Choice: Choice{ID: "ya", Label: "umum.ya"}}, option{Choice: Choice{ID: "tidak", Label: "umum.tidak"}})
+		out = append(out, option{Choice: Choice{ID: "ya", Label: "umum.ya", Means: understand.MeansYes}},
+			option{Choice: Choice{ID: "tidak", Label: "umum.tidak", Means: understand.MeansNo}})
 	case AskPhoto:
 		if n.Skip != "" {
-			out = append(out, option{Choice: Choice{ID: "lewati", Label: n.Skip}})
+			out = append(out, option{Choice: Choice{ID: "lewati", Label: n.Skip, Means: understand.MeansNo, Words: photoWords}})
 		}
 	}
 	if n.From != "" {
@@ -463,7 +482,15 @@ func (r *run) options(n *Node) ([]option, error) {
 }
 
 // ask sends the question at n and waits. After a reminder only the expiry is left to wait for.
+// A message the conversation started with is read here first (see startWithText).
 func (r *run) ask(n *Node, reminded bool) error {
+	if r.pending != nil {
+		p := r.pending
+		r.pending = nil
+		if done, err := r.answerPending(n, p); done || err != nil {
+			return err
+		}
+	}
 	opts, err := r.options(n)
 	if err != nil {
 		return err
@@ -607,75 +634,6 @@ func (r *run) labeled(opts []option) []labeled {
 		out[i] = labeled{Choice: o.Choice, text: text}
 	}
 	return out
-}
-
-func (r *run) text(n *Node, opts []option, text string) error {
-	if text == "" {
-		return r.ask(n, false)
-	}
-	lab := r.labeled(opts)
-	switch n.Ask {
-	case AskChoice:
-		if i := matchChoice(text, lab, true); i >= 0 {
-			return r.take(n, opts[i])
-		}
-		return r.invalid(n, n.invalidOr("umum.pilihan_tidak_ada"), nil)
-	case AskYesNo:
-		if ans, ok := yesNo(text); ok {
-			return r.take(n, opts[slices.IndexFunc(opts, func(o option) bool { return o.ID == ans })])
-		}
-		if i := matchChoice(text, lab, true); i >= 0 {
-			return r.take(n, opts[i])
-		}
-		return r.invalid(n, n.invalidOr("umum.mohon_ya_tidak"), nil)
-	}
-	// Text, location and photo questions: shortcut choices must fit exactly.
-	if i := exactChoice(text, lab); i >= 0 {
-		return r.take(n, opts[i])
-	}
-	runes := utf8.RuneCountInString(text)
-	switch n.Ask {
-	case AskPhoto:
-		if slices.Contains(skipWords, normalize(text)) {
-			if i := slices.IndexFunc(opts, func(o option) bool { return o.ID == "lewati" }); i >= 0 {
-				return r.take(n, opts[i])
-			}
-			return r.next(n.Next)
-		}
-		return r.invalid(n, n.invalidOr("umum.mohon_foto"), nil)
-	case AskLocation:
-		if runes < 10 {
-			return r.invalid(n, n.invalidOr("umum.mohon_lokasi"), nil)
-		}
-		r.st.Data[n.Save+"_alamat"] = text
-		delete(r.st.Data, n.Save+"_lat")
-		delete(r.st.Data, n.Save+"_lng")
-		return r.next(n.Next)
-	default:
-		if letters(text) < n.MinLength {
-			return r.invalid(n, n.invalidOr("umum.terlalu_pendek"), map[string]string{"min": strconv.Itoa(n.MinLength)})
-		}
-		if n.MaxLength > 0 && runes > n.MaxLength {
-			return r.invalid(n, "umum.terlalu_panjang", map[string]string{"max": strconv.Itoa(n.MaxLength)})
-		}
-		r.st.Data[n.Save] = text
-		return r.next(n.Next)
-	}
-}
-
-// exactChoice matches a shortcut choice of a free-answer question: its id, its exact label,
-// or its number when the text is only a number.
-func exactChoice(text string, choices []labeled) int {
-	n := normalize(text)
-	for i, c := range choices {
-		if normalize(c.ID) == n || normalize(c.text) == n {
-			return i
-		}
-	}
-	if k, err := strconv.Atoi(strings.TrimSpace(text)); err == nil && k >= 1 && k <= len(choices) {
-		return k - 1
-	}
-	return -1
 }
 
 // take follows a chosen option: save it, apply its set, go to its next.

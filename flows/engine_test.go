@@ -49,6 +49,27 @@ func (b *testBundle) step(t *testing.T, st flows.State, in flows.Input) (flows.S
 
 func text(s string) flows.Input { return flows.Input{Kind: flows.InputText, Text: s} }
 
+// visible drops the Understood effects (how a reply was read), leaving what the person sees.
+func visible(effs []flows.Effect) []flows.Effect {
+	var out []flows.Effect
+	for _, e := range effs {
+		if _, ok := e.(flows.Understood); !ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// firstSay is the first Say of effs.
+func firstSay(effs []flows.Effect) flows.Say {
+	for _, e := range effs {
+		if s, ok := e.(flows.Say); ok {
+			return s
+		}
+	}
+	return flows.Say{}
+}
+
 func keys(effs []flows.Effect) []string {
 	var out []string
 	for _, e := range effs {
@@ -146,7 +167,11 @@ func TestChoiceMatching(t *testing.T) {
 		require.Equal(t, c.want, st.Data["kategori"], c.in)
 		require.Equal(t, "ask pengaduan.tanya_uraian", keys(effs)[0], c.in)
 	}
-	for _, in := range []string{"12", "0", "jalan sampah", "xyz", "🙂"} {
+	// Two categories named at once: ask which.
+	_, effs := b.step(t, kategori, text("jalan sampah"))
+	require.Equal(t, []string{"say umum.maksud_anda", "ask pengaduan.tanya_kategori", "wait"}, keys(effs))
+	require.Equal(t, "Jalan & jembatan / Sampah & kebersihan", firstSay(effs).Data["pilihan"])
+	for _, in := range []string{"12", "0", "xyz", "🙂"} {
 		st, effs := b.step(t, kategori, text(in))
 		require.Equal(t, []string{"say umum.pilihan_tidak_ada", "ask pengaduan.tanya_kategori", "wait"}, keys(effs), in)
 		require.Equal(t, "tanya_kategori", st.Node)
@@ -155,9 +180,9 @@ func TestChoiceMatching(t *testing.T) {
 	// The third wrong answer in a row adds a hint.
 	st := kategori
 	for range 2 {
-		st, _ = b.step(t, st, text("entahlah"))
+		st, _ = b.step(t, st, text("qwerty"))
 	}
-	_, effs := b.step(t, st, text("entahlah"))
+	_, effs = b.step(t, st, text("qwerty"))
 	require.Equal(t, []string{"say umum.pilihan_tidak_ada", "say umum.petunjuk", "ask pengaduan.tanya_kategori", "wait"}, keys(effs))
 
 	// Accents and case are ignored.
@@ -180,7 +205,7 @@ nodes:
 	_, _, effs, err := b.eng.Step(context.Background(), b.env.Flows["tanya"], flows.State{}, flows.Input{Kind: flows.InputStart}, b.env)
 	require.NoError(t, err)
 	ask := effs[1].(flows.Ask)
-	require.Equal(t, []flows.Choice{{ID: "ya", Label: "umum.ya"}, {ID: "tidak", Label: "umum.tidak"}}, ask.Choices)
+	require.Equal(t, []flows.Choice{{ID: "ya", Label: "umum.ya", Means: "yes"}, {ID: "tidak", Label: "umum.tidak", Means: "no"}}, ask.Choices)
 	st := flows.State{Flow: "tanya", Node: "yakin", Data: map[string]string{}}
 	for _, in := range []string{"ya", "Iya", "y", "ok", "oke", "betul", "benar", "sip", "Ya!", "iya dong"} {
 		got, effs := b.step(t, st, text(in))
@@ -195,6 +220,8 @@ nodes:
 	_, effs = b.step(t, st, flows.Input{Kind: flows.InputChoice, ChoiceID: "tidak"})
 	require.Equal(t, []string{"say umum.tidak", "ended"}, keys(effs))
 	_, effs = b.step(t, st, text("mungkin"))
+	require.Equal(t, []string{"say umum.kurang_jelas", "ask umum.ya", "wait"}, keys(effs), "unsure is asked again")
+	_, effs = b.step(t, st, text("apel"))
 	require.Equal(t, []string{"say umum.mohon_ya_tidak", "ask umum.ya", "wait"}, keys(effs))
 }
 
@@ -214,7 +241,7 @@ func TestTextLimits(t *testing.T) {
 
 	_, effs = b.step(t, st, text(strings.Repeat("a", 2001)))
 	require.Equal(t, []string{"say umum.terlalu_panjang", "ask pengaduan.tanya_uraian", "wait"}, keys(effs))
-	require.Equal(t, "2000", effs[0].(flows.Say).Data["max"])
+	require.Equal(t, "2000", firstSay(effs).Data["max"])
 
 	_, effs = b.step(t, st, flows.Input{Kind: flows.InputUnsupported, Unsupported: "voice"})
 	require.Equal(t, []string{"say umum.tidak_didukung", "ask pengaduan.tanya_uraian", "wait"}, keys(effs))

@@ -83,16 +83,24 @@ type ChoiceSpec struct {
 	Label string // locale key
 	Next  string
 	// Set stores these data values when the choice is taken.
-	Set  map[string]string
-	Line int
+	Set map[string]string
+	// Means is what taking the choice says: MeansYes or MeansNo, so a typed yes or no picks it
+	// ("iya, kirim" sends; "belum benar" goes to the choice that means no). "" for neither.
+	Means string
+	// Words are more words or phrases a typed reply may name the choice by, in any language
+	// ("lupa", "tidak tahu" for Laporan saya; "sangat puas" for 5).
+	Words []string
+	Line  int
 }
 
 // BranchCase is one test of a branch node: the data key If is set (non-empty),
-// or equals Equals when HasEquals.
+// or equals Equals when HasEquals; with MinLength, its value also has at least that many
+// characters other than spaces (as a text question's min_length counts them).
 type BranchCase struct {
 	If        string
 	Equals    string
 	HasEquals bool
+	MinLength int
 	Next      string
 	Line      int
 }
@@ -122,6 +130,11 @@ type Node struct {
 	From        string // data source of the choices
 	Empty       string // node to go to when the data source gives no choices
 	Yes, No     string // targets of a yesno question
+	// Intents maps what a free message wants (IntentComplaint, IntentStatus, ... see
+	// understand.IntentNames) to the node that serves it, at a choice question where people
+	// may type anything (the menu). Taking one writes the data keys teks, and kode, kategori,
+	// kategori_label when the message named them.
+	Intents map[string]string
 
 	Branch []*BranchCase
 	Else   string
@@ -344,6 +357,27 @@ func (p *parser) strMap(v *yaml.Node, path []string, field string) map[string]st
 	return out
 }
 
+// strList reads a list of words, or one word.
+func (p *parser) strList(v *yaml.Node, path []string, field string) []string {
+	switch v.Kind {
+	case yaml.ScalarNode:
+		if v.Value == "" {
+			return nil
+		}
+		return []string{v.Value}
+	case yaml.SequenceNode:
+		out := make([]string, 0, len(v.Content))
+		for _, item := range v.Content {
+			if s := strings.TrimSpace(p.str(item, path, field)); s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	p.add(Error, v.Line, path, "%s: want a list like [lupa, \"tidak tahu\"]", field)
+	return nil
+}
+
 func (p *parser) duration(v *yaml.Node, path []string, field string) time.Duration {
 	s := p.str(v, path, field)
 	d, err := time.ParseDuration(s)
@@ -411,6 +445,11 @@ func (p *parser) node(id string, line int, v *yaml.Node) *Node {
 			n.AcceptPhoto = p.boolean(val, path, "accept_photo")
 		case "choices":
 			p.choices(n, val, path)
+		case "intents":
+			n.Intents = p.strMap(val, path, "intents")
+		case "means":
+			delete(n.lines, k.Value)
+			p.add(Error, k.Line, path, "means belongs on a choice of a question, e.g. {id: kirim, label: pengaduan.kirim, means: yes}")
 		case "yes":
 			n.Yes = p.str(val, path, "yes")
 		case "no":
@@ -521,8 +560,12 @@ func (p *parser) choices(n *Node, v *yaml.Node, path []string) {
 					c.Next = p.str(val, cpath, "next")
 				case "set":
 					c.Set = p.strMap(val, cpath, "set")
+				case "means":
+					c.Means = p.str(val, cpath, "means")
+				case "words":
+					c.Words = p.strList(val, cpath, "words")
 				default:
-					p.add(Error, k.Line, cpath, "unknown field %q (id, label, next, set)", k.Value)
+					p.add(Error, k.Line, cpath, "unknown field %q (id, label, next, set, means, words)", k.Value)
 				}
 			}
 			n.Choices = append(n.Choices, c)
@@ -553,10 +596,12 @@ func (p *parser) branch(n *Node, v *yaml.Node, path []string) {
 			case "equals":
 				c.Equals = p.str(val, bpath, "equals")
 				c.HasEquals = true
+			case "min_length":
+				c.MinLength = p.integer(val, bpath, "min_length")
 			case "next":
 				c.Next = p.str(val, bpath, "next")
 			default:
-				p.add(Error, k.Line, bpath, "unknown field %q (if, equals, next)", k.Value)
+				p.add(Error, k.Line, bpath, "unknown field %q (if, equals, min_length, next)", k.Value)
 			}
 		}
 		n.Branch = append(n.Branch, c)

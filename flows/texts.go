@@ -116,6 +116,14 @@ func (f *Flow) engineKeys() map[string]bool {
 		}
 		out["umum.tidak_didukung"] = true
 		out[wrongKind(n)] = true
+		// Typed replies at any question: cancel or menu (asking first), help, unclear answers.
+		for _, k := range []string{"umum.yakin_berhenti", "umum.ya_berhenti", "umum.tidak_lanjutkan", "umum.dilanjutkan",
+			"umum.bantuan_jawab", "umum.kurang_jelas", "umum.maksud_anda", "umum.pilihan_tidak_ada"} {
+			out[k] = true
+		}
+		if n.Ask == AskPhoto {
+			out["umum.silakan_kirim_foto"] = true
+		}
 		switch n.Ask {
 		case AskChoice:
 			out["umum.petunjuk"] = true

@@ -57,13 +57,17 @@ func TestParseTexts(t *testing.T) {
 		got = append(got, k.Key)
 	}
 	require.Equal(t, []string{
-		"pengaduan.tanya_kategori", "pengaduan.tanya_uraian", "pengaduan.tanya_lokasi", "pengaduan.tanya_kecamatan",
-		"pengaduan.tanya_alamat", "pengaduan.tanya_foto", "pengaduan.tanya_rahasia", "pengaduan.ringkasan", "pengaduan.gagal_kirim",
-		"pengaduan.uraian_pendek", "pengaduan.lokasi_tidak_jelas", "pengaduan.pilih_kecamatan", "pengaduan.alamat_pendek",
-		"pengaduan.lewati_foto", "pengaduan.identitas_biasa", "pengaduan.identitas_rahasia", "pengaduan.kirim", "pengaduan.ubah",
-		"umum.batal", "pengaduan.terkirim", "pengaduan.coba_lagi", "umum.dibatalkan", "umum.masih_di_sana", "umum.sesi_berakhir",
+		"pengaduan.betul_kategori", "pengaduan.tanya_kategori", "pengaduan.tanya_uraian", "pengaduan.tanya_lokasi",
+		"pengaduan.tanya_kecamatan", "pengaduan.tanya_alamat", "pengaduan.tanya_foto", "pengaduan.tanya_rahasia",
+		"pengaduan.ringkasan", "pengaduan.tanya_bagian", "pengaduan.gagal_kirim",
+		"pengaduan.ya_betul", "pengaduan.pilih_lain", "pengaduan.kami_bantu", "pengaduan.uraian_pendek",
+		"pengaduan.lokasi_tidak_jelas", "pengaduan.pilih_kecamatan", "pengaduan.alamat_pendek", "pengaduan.lewati_foto",
+		"pengaduan.identitas_biasa", "pengaduan.identitas_rahasia", "pengaduan.kirim", "pengaduan.ubah", "umum.batal",
+		"pengaduan.bagian_kategori", "pengaduan.bagian_uraian", "pengaduan.bagian_lokasi", "pengaduan.bagian_foto",
+		"pengaduan.bagian_identitas", "pengaduan.bagian_kembali",
+		"pengaduan.terkirim", "pengaduan.coba_lagi", "umum.dibatalkan", "umum.masih_di_sana", "umum.sesi_berakhir",
 	}, got)
-	require.Equal(t, flows.TextKey{Key: "umum.batal", Nodes: []string{"konfirmasi", "gagal"}}, p.TextKeys()[18])
+	require.Equal(t, flows.TextKey{Key: "umum.batal", Nodes: []string{"konfirmasi", "gagal"}}, p.TextKeys()[23])
 	require.True(t, p.TextKeys()[1].Question)
 }
 
@@ -124,9 +128,10 @@ func TestFlowWording(t *testing.T) {
 		got, effs := b.step(t, st, text("tampilkan nama saya"))
 		require.Equal(t, "biasa", got.Data["identitas"], lang)
 		require.Equal(t, []string{"say rahasia.tercatat", "switched menu", "say menu.sambutan", "ask menu.pilih", "wait"}, keys(effs), lang)
-		require.Equal(t, f.Texts, effs[0].(flows.Say).Texts)
-		require.Nil(t, effs[2].(flows.Say).Texts, "the menu has no wording of its own")
-		require.Nil(t, effs[3].(flows.Ask).Texts)
+		vis := visible(effs)
+		require.Equal(t, f.Texts, vis[0].(flows.Say).Texts)
+		require.Nil(t, vis[2].(flows.Say).Texts, "the menu has no wording of its own")
+		require.Nil(t, vis[3].(flows.Ask).Texts)
 		msgs := flows.Render(b.cat, lang, effs)
 		want := map[string]string{"id": "Kode OKI-2611-0042 tercatat untuk Kabupaten Ogan Komering Ilir.", "en": "Code OKI-2611-0042 noted."}[lang]
 		require.True(t, strings.HasPrefix(msgs[0].Text, want+"\n"+b.cat.T(lang, "menu.sambutan", nil)), msgs[0].Text)

@@ -8,11 +8,14 @@ import (
 	"sync"
 
 	"github.com/suarawarga/suarawarga/flows"
+	"github.com/suarawarga/suarawarga/flows/understand"
+	"github.com/suarawarga/suarawarga/regency"
 )
 
 // FakeCategory is a complaint category of the fake regency.
 type FakeCategory struct {
-	ID, Name, Agency string
+	ID, Name, NameEN, Agency string
+	Words                    []string
 }
 
 // FakeComplaint is a complaint filed through the fake.
@@ -38,7 +41,8 @@ type FakeEnv struct {
 
 var _ flows.Env = (*FakeEnv)(nil)
 
-// NewFakeEnv loads the embedded default flows (revision 1) and the OKI reference data.
+// NewFakeEnv loads the embedded default flows (revision 1) and the OKI reference data: the
+// categories with their vocabulary come from the sample regency file.
 func NewFakeEnv() (*FakeEnv, error) {
 	env := &FakeEnv{Flows: map[string]*flows.Flow{}}
 	for id, src := range flows.Defaults() {
@@ -49,18 +53,19 @@ func NewFakeEnv() (*FakeEnv, error) {
 		f.Revision = 1
 		env.Flows[id] = f
 	}
-	env.Categories = []FakeCategory{
-		{"jalan", "Jalan & jembatan", "Dinas Pekerjaan Umum dan Penataan Ruang (PUPR)"},
-		{"sampah", "Sampah & kebersihan", "Dinas Lingkungan Hidup"},
-		{"adminduk", "KTP, KK & akta", "Dinas Kependudukan dan Pencatatan Sipil"},
-		{"kesehatan", "Puskesmas & kesehatan", "Dinas Kesehatan"},
-		{"sekolah", "Sekolah", "Dinas Pendidikan dan Kebudayaan"},
-		{"bansos", "Bantuan sosial", "Dinas Sosial"},
-		{"pju", "Lampu jalan (PJU)", "Dinas Perhubungan"},
-		{"trantib", "Ketertiban & PKL", "Satuan Polisi Pamong Praja"},
-		{"pungli", "Pungli / perilaku ASN", "Inspektorat Daerah"},
-		{"bencana", "Bencana", "Badan Penanggulangan Bencana Daerah (BPBD)"},
-		{"lainnya", "Lainnya", "Bagian Organisasi Sekretariat Daerah"},
+	reg, err := regency.Parse(regency.Default)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, a := range reg.Agencies {
+		names[a.Code] = a.Name
+		if !strings.Contains(a.Name, a.Code) {
+			names[a.Code] += " (" + a.Code + ")"
+		}
+	}
+	for _, c := range reg.Categories {
+		env.Categories = append(env.Categories, FakeCategory{ID: c.Code, Name: c.Name, NameEN: c.NameEN, Agency: names[c.Agency], Words: c.Words})
 	}
 	env.Districts = []string{
 		"Kayuagung", "Lempuing", "Lempuing Jaya", "Mesuji", "Mesuji Makmur", "Mesuji Raya",
@@ -82,14 +87,18 @@ func (e *FakeEnv) Flow(_ context.Context, id string) (*flows.Flow, error) {
 }
 
 // Choices serves the kategori, kecamatan and laporan_saya sources.
-func (e *FakeEnv) Choices(_ context.Context, source string, _ *flows.State) ([]flows.Choice, error) {
+func (e *FakeEnv) Choices(_ context.Context, source string, st *flows.State) ([]flows.Choice, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []flows.Choice
 	switch source {
 	case flows.SourceKategori:
 		for _, c := range e.Categories {
-			out = append(out, flows.Choice{ID: c.ID, Label: c.Name, Literal: true})
+			label := c.Name
+			if st != nil && st.Lang == "en" && c.NameEN != "" {
+				label = c.NameEN
+			}
+			out = append(out, flows.Choice{ID: c.ID, Label: label, Literal: true, Words: c.Words})
 		}
 	case flows.SourceKecamatan:
 		for _, d := range e.Districts {
@@ -131,7 +140,10 @@ func (e *FakeEnv) Call(_ context.Context, action string, params map[string]strin
 		}
 		return flows.OutcomeOK, nil
 	case flows.ActionComplaintStatus:
-		code := strings.ToUpper(strings.TrimSpace(params["kode"]))
+		code := understand.TicketCode(params["kode"])
+		if code == "" {
+			code = strings.ToUpper(strings.TrimSpace(params["kode"]))
+		}
 		st.Data["kode"] = code
 		for _, c := range e.Complaints {
 			if c.Code == code {
@@ -141,6 +153,25 @@ func (e *FakeEnv) Call(_ context.Context, action string, params map[string]strin
 			}
 		}
 		return flows.OutcomeNotFound, nil
+	case flows.ActionComplaintLatest:
+		if len(e.Complaints) == 0 {
+			return flows.OutcomeNotFound, nil
+		}
+		pick := e.Complaints[len(e.Complaints)-1]
+		opts := make([]understand.Option, len(e.Categories))
+		for i, c := range e.Categories {
+			opts[i] = understand.Option{ID: c.ID, Label: c.Name, Words: c.Words}
+		}
+		if best, _ := understand.Classify(params["teks"], opts); best >= 0 {
+			for i := len(e.Complaints) - 1; i >= 0; i-- {
+				if e.Complaints[i].Category == e.Categories[best].ID {
+					pick = e.Complaints[i]
+					break
+				}
+			}
+		}
+		st.Data["kode"] = pick.Code
+		return flows.OutcomeFound, nil
 	case flows.ActionSetLanguage:
 		switch params["lang"] {
 		case "id", "en":

@@ -62,7 +62,7 @@ func TestFlowsEditor(t *testing.T) {
 		require.Equal(t, http.StatusForbidden, r.status)
 
 		// A choice pointing at a missing node: an error at its line, and publishing is refused.
-		broken := strings.Replace(menu, "next: ke_bantuan}", "next: ke_bantuan_x}", 1)
+		broken := strings.Replace(menu, "next: ke_bantuan,", "next: ke_bantuan_x,", 1)
 		line := 0
 		for i, l := range strings.Split(broken, "\n") {
 			if strings.Contains(l, "ke_bantuan_x") {

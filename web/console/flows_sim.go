@@ -131,7 +131,7 @@ func (e *simEnv) Choices(ctx context.Context, source string, st *flows.State) ([
 			if st.Lang == "en" && c.NameEN != "" {
 				label = c.NameEN
 			}
-			out = append(out, flows.Choice{ID: c.Code, Label: label, Literal: true})
+			out = append(out, flows.Choice{ID: c.Code, Label: label, Literal: true, Words: models.WordList(c.Words)})
 		}
 		return out, nil
 	case flows.SourceKecamatan:
@@ -173,6 +173,8 @@ func (e *simEnv) Call(_ context.Context, action string, params map[string]string
 	case flows.ActionComplaintStatus:
 		st.Data["kode"] = strings.ToUpper(strings.TrimSpace(st.Data["kode"]))
 		return "not_found", nil
+	case flows.ActionComplaintLatest:
+		return flows.OutcomeNotFound, nil // the simulated citizen has no complaints
 	case flows.ActionSetLanguage:
 		if params["lang"] == "en" {
 			st.Lang = "en"

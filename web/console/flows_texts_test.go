@@ -53,7 +53,7 @@ func TestFlowsTextsPanel(t *testing.T) {
 		form := editorForm(t, page.body)
 		// Every key the flow names, questions first, with the catalog's wording in both languages.
 		keys := form["teks_kunci"]
-		require.Equal(t, []string{"pengaduan.tanya_kategori", "pengaduan.tanya_uraian"}, keys[:2])
+		require.Equal(t, []string{"pengaduan.betul_kategori", "pengaduan.tanya_kategori", "pengaduan.tanya_uraian"}, keys[:3])
 		require.Contains(t, keys, "pengaduan.identitas_biasa")
 		require.Contains(t, keys, "umum.masih_di_sana")
 		require.Equal(t, idText("pengaduan.tanya_uraian"), form.Get("teks.pengaduan.tanya_uraian.id"))
