@@ -11,7 +11,7 @@ var globalPhrases = func() map[Kind][][]string {
 	for k, sec := range map[Kind]string{Cancel: "cancel", Menu: "menu", Help: "help"} {
 		seen := map[string]bool{}
 		for _, p := range lex.phrases[sec] {
-			c := coreWords(canonical(p))
+			c := globalCore(canonWords(p))
 			if key := strings.Join(c, " "); !seen[key] {
 				seen[key] = true
 				out[k] = append(out[k], c)
@@ -21,6 +21,24 @@ var globalPhrases = func() map[Kind][][]string {
 	return out
 }()
 
+// globalCore is coreWords without the person and their wanting: "saya mau batal" is "batal",
+// "saya bingung" is "bingung".
+func globalCore(ws []string) []string {
+	c := coreWords(ws)
+	var out []string
+	for _, w := range c {
+		switch w {
+		case "saya", "mau", "minta", "tolong", "anda", "ingin":
+		default:
+			out = append(out, w)
+		}
+	}
+	if len(out) == 0 {
+		return c
+	}
+	return out
+}
+
 // maxGlobalWords bounds a reply that is only a cancel, menu or help phrase.
 const maxGlobalWords = 6
 
@@ -28,7 +46,7 @@ const maxGlobalWords = 6
 // menu phrase ("kembali ke menu") or a help phrase ("bingung", "caranya gimana"), at any
 // question; None for anything else, so "tidak jadi datang petugasnya" is never a cancel.
 func Global(t Text) Kind {
-	core := coreWords(t.Words)
+	core := globalCore(t.Words)
 	if len(core) == 0 || len(core) > maxGlobalWords {
 		return None
 	}
@@ -226,7 +244,7 @@ func wantsToReport(ws []string) bool {
 	}
 	// "lapor", "pengaduan pak", "komplain": only the word, politely.
 	for _, w := range ws {
-		if !lex.is("reportverb", w) && !lex.is("filler", w) && !lex.is("want", w) && !lex.is("greeting", w) {
+		if !lex.is("reportverb", w) && !lex.is("filler", w) && !lex.is("greeting", w) && w != "saya" {
 			return false
 		}
 	}
@@ -237,7 +255,7 @@ func wantsToReport(ws []string) bool {
 func hasProblem(ws []string) bool {
 	for _, p := range lex.phrases["problem"] {
 		if len(p) > 1 {
-			if hasRun(ws, canonical(p)...) {
+			if hasRun(ws, canonWords(p)...) {
 				return true
 			}
 			continue

@@ -133,25 +133,36 @@ func parseLexicon(src string) (*lexicon, error) {
 // is reports whether w is a one-word entry of a section.
 func (l *lexicon) is(section, w string) bool { return l.words[section][w] }
 
-// mergeRuns replaces runs of words listed in [merge] by the word they mean.
-func (l *lexicon) mergeRuns(ws []string) []string {
-	out := make([]string, 0, len(ws))
-	for i := 0; i < len(ws); {
+// mergeRuns replaces runs of words listed in [merge] by the word they mean. A run never spans
+// a clause mark ("tidak, jadi" stays two words).
+func (l *lexicon) mergeRuns(ts []tok) []tok {
+	out := make([]tok, 0, len(ts))
+	for i := 0; i < len(ts); {
 		matched := false
-		for _, run := range l.merges[ws[i]] {
-			if i+len(run) <= len(ws) && equalWords(ws[i:i+len(run)], run) {
-				out = append(out, l.mergeTo[strings.Join(run, " ")])
+		for _, run := range l.merges[ts[i].w] {
+			if i+len(run) <= len(ts) && runAt(ts, i, run) {
+				out = append(out, tok{w: l.mergeTo[strings.Join(run, " ")], brk: ts[i+len(run)-1].brk})
 				i += len(run)
 				matched = true
 				break
 			}
 		}
 		if !matched {
-			out = append(out, ws[i])
+			out = append(out, ts[i])
 			i++
 		}
 	}
 	return out
+}
+
+// runAt reports whether run is written at ts[i:], with no clause mark inside it.
+func runAt(ts []tok, i int, run []string) bool {
+	for k, w := range run {
+		if ts[i+k].w != w || (k < len(run)-1 && ts[i+k].brk) {
+			return false
+		}
+	}
+	return true
 }
 
 func equalWords(a, b []string) bool {

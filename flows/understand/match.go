@@ -131,19 +131,20 @@ var (
 )
 
 // stems lists forms of w without its affixes, w itself first. It is a light, rule-based
-// stripper (no dictionary): every candidate keeps at least four letters, so "becek" never
-// becomes "cek".
+// stripper (no dictionary): a candidate keeps at least four letters, or three behind a prefix of
+// three or more ("berbau" is "bau"), so "becek" never becomes "cek".
 func stems(w string) []string {
 	out := []string{w}
-	add := func(s string) {
-		if len([]rune(s)) >= 4 {
-			for _, o := range out {
-				if o == s {
-					return
-				}
-			}
-			out = append(out, s)
+	add := func(s string, min int) {
+		if len([]rune(s)) < min {
+			return
 		}
+		for _, o := range out {
+			if o == s {
+				return
+			}
+		}
+		out = append(out, s)
 	}
 	var bases []string
 	bases = append(bases, w)
@@ -160,19 +161,24 @@ func stems(w string) []string {
 		}
 	}
 	for _, b := range bases {
-		add(b)
+		add(b, 4)
 		for _, p := range prefixes {
 			rest, ok := strings.CutPrefix(b, p.p)
 			if !ok || len(rest) < 3 {
 				continue
 			}
+			// A three-letter root only behind a long prefix: "berbau" is "bau", "becek" is not "cek".
+			min := 4
+			if len(p.p) >= 3 {
+				min = 3
+			}
 			if p.restore == nil {
-				add(rest)
+				add(rest, min)
 				continue
 			}
 			for _, r := range p.restore {
 				if r == "" || strings.ContainsRune("aiueo", rune(rest[0])) {
-					add(r + rest)
+					add(r+rest, min)
 				}
 			}
 		}

@@ -16,20 +16,47 @@ type Text struct {
 	// mean yes or no become "iya" / "tidak"), letters typed many times squeezed ("iyaaa"), informal
 	// spellings replaced by their standard form ("gak" is "tidak", "udh" is "sudah").
 	Words []string
+	// breaks marks the words a comma, full stop or other clause mark follows: in "bukan, salah"
+	// the "bukan" does not negate the "salah".
+	breaks []bool
 }
 
 // Parse normalizes a typed message.
 func Parse(s string) Text {
-	return Text{Raw: s, Words: canonical(tokens(s, true))}
+	ws, brk := canonical(tokens(s, true))
+	return Text{Raw: s, Words: ws, breaks: brk}
 }
+
+// breakAfter reports a clause mark after word i.
+func (t Text) breakAfter(i int) bool { return i < len(t.breaks) && t.breaks[i] }
 
 // Plain lowers s and keeps its letters and digits, one space between words: no emoji meaning,
 // no slang. Choice labels are compared with typed text in this form too.
-func Plain(s string) string { return strings.Join(tokens(s, false), " ") }
+func Plain(s string) string { return strings.Join(words(tokens(s, false)), " ") }
 
 // Canon is the canonical form of a label or keyword: its words as Parse reads them, without
 // the meaning of emoji (a label's "✅" is decoration, not a yes).
-func Canon(s string) []string { return canonical(tokens(s, false)) }
+func Canon(s string) []string {
+	ws, _ := canonical(tokens(s, false))
+	return ws
+}
+
+// tok is one word as typed, and whether a clause mark follows it.
+type tok struct {
+	w   string
+	brk bool
+}
+
+func words(ts []tok) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.w
+	}
+	return out
+}
+
+// isClauseMark reports the punctuation that ends a clause.
+func isClauseMark(r rune) bool { return strings.ContainsRune(",.;:!?\n…", r) }
 
 // String joins the canonical words.
 func (t Text) String() string { return strings.Join(t.Words, " ") }
@@ -48,13 +75,20 @@ func isStar(r rune) bool { return r == '⭐' || r == '🌟' || r == '★' }
 
 // tokens splits s into lower-case words of letters and digits. With emoji set, emoji that carry
 // a meaning become words and a run of stars becomes its count ("⭐⭐⭐⭐" is "4").
-func tokens(s string, emoji bool) []string {
-	var out []string
+func tokens(s string, emoji bool) []tok {
+	var out []tok
 	var cur []rune
 	flush := func() {
 		if len(cur) > 0 {
-			out = append(out, splitDigits(string(cur))...)
+			for _, w := range splitDigits(string(cur)) {
+				out = append(out, tok{w: w})
+			}
 			cur = cur[:0]
+		}
+	}
+	mark := func() {
+		if len(out) > 0 {
+			out[len(out)-1].brk = true
 		}
 	}
 	rs := []rune(norm.NFKD.String(s))
@@ -70,7 +104,7 @@ func tokens(s string, emoji bool) []string {
 		case r == '/' && len(cur) > 0 && unicode.IsDigit(cur[len(cur)-1]) && i+1 < len(rs) && unicode.IsDigit(rs[i+1]):
 			// "5/5": five out of five.
 			flush()
-			out = append(out, "dari")
+			out = append(out, tok{w: "dari"})
 		case emoji && isStar(r):
 			flush()
 			n := 1
@@ -80,11 +114,14 @@ func tokens(s string, emoji bool) []string {
 				}
 				i++
 			}
-			out = append(out, strconv.Itoa(n))
+			out = append(out, tok{w: strconv.Itoa(n)})
 		default:
 			flush()
+			if isClauseMark(r) {
+				mark()
+			}
 			if w, ok := emojiWords[r]; ok && emoji {
-				out = append(out, w)
+				out = append(out, tok{w: w})
 			}
 		}
 	}
@@ -132,25 +169,44 @@ func isDigits(s string) bool {
 	return true
 }
 
-// canonical squeezes repeated letters and replaces informal spellings and runs of words.
-func canonical(ws []string) []string {
-	if len(ws) == 0 {
-		return nil
+// canonical squeezes repeated letters and replaces informal spellings and runs of words; it
+// returns the words and the clause marks after them.
+func canonical(ts []tok) ([]string, []bool) {
+	if len(ts) == 0 {
+		return nil, nil
 	}
-	sq := make([]string, len(ws))
-	for i, w := range ws {
-		sq[i] = squeeze(w)
+	sq := make([]tok, len(ts))
+	for i, t := range ts {
+		sq[i] = tok{w: squeeze(t.w), brk: t.brk}
 	}
 	sq = lex.mergeRuns(sq)
-	out := make([]string, 0, len(sq))
-	for _, w := range sq {
-		if c, ok := lex.slang[w]; ok {
-			out = append(out, c...)
-		} else {
-			out = append(out, w)
+	out := make([]tok, 0, len(sq))
+	for _, t := range sq {
+		c, ok := lex.slang[t.w]
+		if !ok {
+			out = append(out, t)
+			continue
+		}
+		for i, w := range c {
+			out = append(out, tok{w: w, brk: t.brk && i == len(c)-1})
 		}
 	}
-	return lex.mergeRuns(out)
+	out = lex.mergeRuns(out)
+	ws, brk := make([]string, len(out)), make([]bool, len(out))
+	for i, t := range out {
+		ws[i], brk[i] = t.w, t.brk
+	}
+	return ws, brk
+}
+
+// canonWords is canonical for words without clause marks (table entries).
+func canonWords(ws []string) []string {
+	ts := make([]tok, len(ws))
+	for i, w := range ws {
+		ts[i] = tok{w: w}
+	}
+	out, _ := canonical(ts)
+	return out
 }
 
 // squeeze undoes letters typed many times: "iyaaa" is "iya", "siiip" is "sip", "okee" is

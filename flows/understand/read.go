@@ -114,18 +114,32 @@ func (q Question) Read(t Text) Reading {
 			return Reading{Kind: OutOfRange}
 		}
 	}
-	// 2. An option exactly: its label, id or one of its words.
-	core := coreWords(t.Words)
-	for i, o := range opts {
-		if plain == Plain(o.Label) || plain == Plain(o.ID) || sameCore(core, o.Label) {
-			return Reading{Kind: Pick, Option: i, Via: ViaLabel}
+	// 2. An option exactly: its label, id or one of its words; first as written, then without
+	// particles and politeness ("kirim aja ya kak").
+	for pass := 0; pass < 2; pass++ {
+		mine := t.Words
+		if pass == 1 {
+			mine = strictCore(t.Words)
 		}
-		for _, w := range o.Words {
-			if sameCore(core, w) {
-				return Reading{Kind: Pick, Option: i, Via: ViaWords}
+		same := func(s string) bool {
+			theirs := Canon(s)
+			if pass == 1 {
+				theirs = strictCore(theirs)
+			}
+			return len(mine) > 0 && equalWords(mine, theirs)
+		}
+		for i, o := range opts {
+			if pass == 0 && (plain == Plain(o.Label) || plain == Plain(o.ID)) || same(o.Label) {
+				return Reading{Kind: Pick, Option: i, Via: ViaLabel}
+			}
+			for _, w := range o.Words {
+				if same(w) {
+					return Reading{Kind: Pick, Option: i, Via: ViaWords}
+				}
 			}
 		}
 	}
+	core := coreWords(t.Words)
 	// 3. Cancel, menu, help: a short reply that is only that phrase. When an option is named by
 	// it (a "❌ Batal" choice), it is that option.
 	if g := Global(t); g != None {
@@ -138,7 +152,7 @@ func (q Question) Read(t Text) Reading {
 		return Reading{}
 	}
 	labelWords := labelVocabulary(opts)
-	pr := polarityOf(t.Words, func(w string) bool { return labelWords.has(w) })
+	pr := polarityOf(t, func(w string) bool { return labelWords.has(w) })
 	yesOpt, noOpt := meaning(opts, MeansYes), meaning(opts, MeansNo)
 	// 4. At a free question, a short yes or no takes the shortcut that means it.
 	if q.Free {
@@ -148,10 +162,34 @@ func (q Question) Read(t Text) Reading {
 		case pr.pol == Yes && yesOpt >= 0 && onlyAbout(t.Words, opts[yesOpt]):
 			return Reading{Kind: Pick, Option: yesOpt, Via: ViaYes, Polarity: Yes}
 		}
+		// A short reply made only of a shortcut's words: "saya lupa nomornya".
+		found := -1
+		for i, o := range opts {
+			if len(o.Words) > 0 && len(content(t.Words)) > 0 && len(t.Words) <= 6 && onlyAbout(t.Words, o) && mentions(t.Words, o) {
+				if found >= 0 {
+					return Reading{Polarity: pr.pol}
+				}
+				found = i
+			}
+		}
+		if found >= 0 && !(pr.pol != Yes && pr.pol != Neutral && found == yesOpt) {
+			return Reading{Kind: Pick, Option: found, Via: ViaWords, Polarity: pr.pol}
+		}
 		return Reading{Polarity: pr.pol}
 	}
-	if pr.pol == Mixed && (yesOpt >= 0 || noOpt >= 0) {
+	if pr.pol == Mixed && (yesOpt >= 0 || pr.asked) {
 		return Reading{Kind: Unclear, Polarity: Mixed}
+	}
+	if pr.pol == Mixed && noOpt >= 0 {
+		// No answer means yes here ("Bagian mana yang mau diubah?"): "gak ada, sudah benar" is its no.
+		pr.pol = No
+	}
+	if (pr.pol == No || pr.pol == Mixed) && noOpt >= 0 && negatesOption(t.Words, pr.negated, opts[noOpt]) {
+		// "tidak usah dirahasiakan", "jangan diubah": a no to the answer that means no. Ask.
+		return Reading{Kind: Unclear, Polarity: Mixed}
+	}
+	if askedBack(t) {
+		return Reading{Polarity: pr.pol}
 	}
 	sc := score(t.Words, pr.negated, opts)
 	best, tied := sc.pick(0.7, 1.5)
@@ -159,7 +197,7 @@ func (q Question) Read(t Text) Reading {
 	// 5. Yes or no, when an option means it. Words naming another option win ("ya, ubah").
 	switch {
 	case pr.pol == Yes && yesOpt >= 0:
-		if best >= 0 && best != yesOpt && sc.s[best] >= 1 {
+		if best >= 0 && best != yesOpt {
 			return Reading{Kind: Pick, Option: best, Via: ViaWords, Polarity: Yes}
 		}
 		return Reading{Kind: Pick, Option: yesOpt, Via: ViaYes, Polarity: Yes}
@@ -168,7 +206,7 @@ func (q Question) Read(t Text) Reading {
 			// "salah, kirim aja": a no and the yes option's word. Ask.
 			return Reading{Kind: Unclear, Polarity: No}
 		}
-		if best >= 0 && best != noOpt && sc.s[best] >= 1 {
+		if best >= 0 && best != noOpt {
 			return Reading{Kind: Pick, Option: best, Via: ViaWords, Polarity: No}
 		}
 		if noOpt >= 0 {
@@ -230,16 +268,66 @@ func coreWords(ws []string) []string {
 	return ws
 }
 
-// sameCore reports whether the reply's core words are the core words of s.
-func sameCore(core []string, s string) bool {
-	c := coreWords(Canon(s))
-	return len(core) > 0 && equalWords(core, c)
+// strictCore is coreWords that keeps the yes-words when a no-word remains: "iya belum" is not
+// "belum", but "kirim aja ya" is "kirim".
+func strictCore(ws []string) []string {
+	c := coreWords(ws)
+	for _, w := range c {
+		if polar(w) == -1 || isNegator(w) {
+			var out []string
+			for _, w := range ws {
+				if !lex.is("filler", w) {
+					out = append(out, w)
+				}
+			}
+			return out
+		}
+	}
+	return c
+}
+
+// negatesOption reports a negated word that is the option's own ("tidak usah dirahasiakan"
+// negates the option "Rahasiakan identitas saya").
+func negatesOption(ws []string, negated []bool, o Option) bool {
+	own := labelVocabulary([]Option{o})
+	for i, w := range ws {
+		if negated[i] && own.has(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// mentions reports whether some word of the reply names the option.
+func mentions(ws []string, o Option) bool {
+	own := labelVocabulary([]Option{o})
+	for _, w := range ws {
+		if own.has(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// askedBack reports a question to the bot rather than an answer: "siapa nama kamu?".
+func askedBack(t Text) bool {
+	q, you := false, false
+	for _, w := range t.Words {
+		switch w {
+		case "siapa", "apakah", "kenapa", "mengapa", "berapa", "dimana", "apa", "bagaimana", "who", "why", "what", "how":
+			q = true
+		case "anda", "ini", "itu":
+			you = true
+		}
+	}
+	return q && you
 }
 
 // polarityResult is the yes/no sense of a reply and which of its words a negator turned.
 type polarityResult struct {
 	pol     Polarity
 	negated []bool
+	asked   bool // the reply asks back: never an answer
 }
 
 // polar says whether w is a yes-word (+1), a no-word (-1), unsure (2) or neither (0), with
@@ -298,15 +386,20 @@ func isNegator(w string) bool {
 // (labelWord) makes a no and marks that word negated: "belum benar", "jangan dikirim",
 // "tidak usah dirahasiakan". "tidak salah" is a double negative: Mixed, asked again rather
 // than guessed. Two no-words ("belum, masih rusak", "gak gak") are a plain no.
-func polarityOf(ws []string, labelWord func(string) bool) polarityResult {
+func polarityOf(t Text, labelWord func(string) bool) polarityResult {
+	ws := t.Words
 	r := polarityResult{negated: make([]bool, len(ws))}
 	yes, no, unsure := false, false, false
 	for i := 0; i < len(ws); i++ {
 		w := ws[i]
 		if isNegator(w) {
 			j := i + 1
-			for j < len(ws) && (lex.is("negfill", ws[j]) || lex.is("filler", ws[j])) {
-				j++
+			if !t.breakAfter(i) {
+				for j < len(ws) && (lex.is("negfill", ws[j]) || lex.is("filler", ws[j])) && !t.breakAfter(j) {
+					j++
+				}
+			} else {
+				j = len(ws) // "bukan, salah": the comma ends the negation
 			}
 			if j < len(ws) {
 				next := ws[j]
@@ -324,7 +417,14 @@ func polarityOf(ws []string, labelWord func(string) bool) polarityResult {
 					continue
 				}
 			}
+			// The words skipped belong to the negation: "tidak boleh", "gak mau".
+			for k := i + 1; k < j && k < len(ws); k++ {
+				r.negated[k] = true
+			}
 			no = true
+			if j <= len(ws) && j > i+1 {
+				i = j - 1
+			}
 			continue
 		}
 		switch polar(w) {
@@ -335,6 +435,11 @@ func polarityOf(ws []string, labelWord func(string) bool) polarityResult {
 		case 2:
 			unsure = true
 		}
+	}
+	if no && questionTag(t) {
+		// "besok hujan ga ya", "sudah diperbaiki belum?": a question back, not an answer.
+		unsure = true
+		r.asked = true
 	}
 	switch {
 	case unsure || yes && no:
@@ -347,13 +452,38 @@ func polarityOf(ws []string, labelWord func(string) bool) polarityResult {
 	return r
 }
 
+// questionTag reports a message that asks rather than answers: it ends with a question mark
+// after a no-word, or ends with a no-word ("…ga ya", "…belum sih") after two words that are not
+// yes or no ("besok hujan ga ya").
+func questionTag(t Text) bool {
+	raw := strings.TrimSpace(t.Raw)
+	if strings.HasSuffix(raw, "?") && len(t.Words) > 1 {
+		return true
+	}
+	ws := t.Words
+	end := len(ws)
+	for end > 0 && (lex.is("filler", ws[end-1]) || ws[end-1] == "ya") {
+		end--
+	}
+	if end < 3 || !isNegator(ws[end-1]) || t.breakAfter(end-2) {
+		return false
+	}
+	content := 0
+	for _, w := range ws[:end-1] {
+		if polar(w) == 0 && !isNegator(w) && !lex.is("filler", w) && !lex.is("negfill", w) {
+			content++
+		}
+	}
+	return content >= 2
+}
+
 // onlyAbout reports whether a reply says nothing besides yes or no and the option's own
 // words: "tidak ada saran" skips a comment whose skip option has the word "saran", but
 // "tidak ramah petugasnya" is a comment.
 func onlyAbout(ws []string, o Option) bool {
 	own := labelVocabulary([]Option{o})
 	for _, w := range ws {
-		if polar(w) != 0 || isNegator(w) || lex.is("negfill", w) || lex.is("filler", w) || own.has(w) {
+		if polar(w) != 0 || isNegator(w) || lex.is("negfill", w) || lex.is("filler", w) || lex.is("function", w) || own.has(w) {
 			continue
 		}
 		return false
@@ -364,7 +494,7 @@ func onlyAbout(ws []string, o Option) bool {
 // OnlyPolarity reports whether t is a reply of polarity p and nothing else: its other words are
 // fillers or the topic ("tidak ada foto" with topic "foto"; "gak tau alamatnya" with "alamat").
 func OnlyPolarity(t Text, p Polarity, topic ...string) bool {
-	if polarityOf(t.Words, func(string) bool { return false }).pol != p {
+	if polarityOf(t, func(string) bool { return false }).pol != p {
 		return false
 	}
 	return onlyAbout(t.Words, Option{Words: topic})
@@ -414,7 +544,12 @@ func labelVocabulary(opts []Option) vocabulary {
 	v := vocabulary{}
 	for _, o := range opts {
 		for _, s := range append([]string{o.Label, strings.ReplaceAll(o.ID, "_", " ")}, o.Words...) {
-			for _, w := range Canon(s) {
+			ws := Canon(s)
+			if len(ws) > 1 && slices.ContainsFunc(ws, isNegator) {
+				// "jangan tampilkan" names the option by a negation: its "tampilkan" is not the option's.
+				continue
+			}
+			for _, w := range ws {
 				if polar(w) == 0 && !lex.is("filler", w) && !lex.is("function", w) && !isDigits(w) && len(w) >= 3 {
 					v[w] = true
 				}
@@ -422,6 +557,23 @@ func labelVocabulary(opts []Option) vocabulary {
 		}
 	}
 	return v
+}
+
+// troubled reports a problem word ("putus", "rusak", "mati") in the n words of a phrase or in
+// the five words written after it.
+func troubled(rest []pos, n int) bool {
+	for k := 0; k < len(rest) && rest[k].i-rest[0].i < n+5; k++ {
+		if lex.is("problem", rest[k].w) {
+			return true
+		}
+	}
+	return false
+}
+
+// pos is a word of the reply and its place among all its words.
+type pos struct {
+	w string
+	i int
 }
 
 // scores are the options' scores for a reply.
@@ -448,7 +600,7 @@ func (s scores) pick(threshold, margin float64) (best int, tied []int) {
 	}
 	top := s.s[order[0]]
 	for _, i := range order {
-		if s.s[i]*margin > top {
+		if s.s[i]*margin >= top {
 			tied = append(tied, i)
 		}
 	}
@@ -530,6 +682,10 @@ func score(ws []string, negated []bool, opts []Option) scores {
 // scoreWith is score with matches by typo weighted by typoWeight: a long description has many
 // words, and a word that is only close to a keyword ("Pedamaran", "pelajaran") must not decide.
 func scoreWith(ws []string, negated []bool, opts []Option, typoWeight float64) scores {
+	// A description (typos weighed down) also weighs where a word stands: what a complaint is
+	// about comes first ("jembatan … hampir putus, anak sekolah takut lewat") and is followed by
+	// what is wrong with it.
+	describe := typoWeight < 1
 	ps := phrasesOf(opts)
 	inPhrase := map[string]bool{}
 	for _, p := range ps {
@@ -539,10 +695,6 @@ func scoreWith(ws []string, negated []bool, opts []Option, typoWeight float64) s
 	}
 	// The reply's words that can name something: not fillers, not yes/no words, not negated,
 	// and not common words unless some phrase has them.
-	type pos struct {
-		w string
-		i int
-	}
 	// A phrase that holds its own negator ("tidak puas") is read whole: its words are not negated.
 	neg := make([]bool, len(ws))
 	if negated != nil {
@@ -615,7 +767,14 @@ func scoreWith(ws []string, negated []bool, opts []Option, typoWeight float64) s
 					q *= typoWeight
 				}
 				key := [2]int{p.option, at}
-				if v := p.weight * q; v > best[key] {
+				v := p.weight * q
+				if describe {
+					v *= 1 + 0.3*(1-float64(seq[at].i)/float64(len(ws)))
+					if troubled(seq[at:], n) {
+						v *= 1.3
+					}
+				}
+				if v > best[key] {
 					best[key] = v
 					typo[key] = q < qualityStem*typoWeight
 				}
