@@ -34,6 +34,7 @@ type Understood struct {
 	Choice string // the id of the choice taken, if any
 	Label  string // its label as the person saw it
 	Intent string // the intent taken (As ReadIntent)
+	Code   string // the ticket code the message named (intent status)
 }
 
 func (Understood) isEffect() {}
@@ -46,6 +47,12 @@ const (
 	// Choice ids of that question; the leading "_" keeps them apart from a flow's own ids.
 	confirmYes = "_ya"
 	confirmNo  = "_tidak"
+)
+
+// stopWords and goOnWords answer "drop your answers?" in words: "lanjutkan" goes on.
+var (
+	stopWords = []string{"berhenti", "batalkan", "hapus", "stop", "keluar"}
+	goOnWords = []string{"lanjut", "lanjutkan", "teruskan", "terus", "lanjut isi", "tidak jadi batal", "jangan batal", "continue", "go on"}
 )
 
 // locationWords name a place: "gak tau alamatnya" is no address.
@@ -118,6 +125,8 @@ func (r *run) answerPending(n *Node, p *pendingText) (bool, error) {
 			return true, r.takeIntent(n, p.text, in, target)
 		}
 		if in.Name != "" {
+			// A greeting: the welcome and the menu are the answer.
+			r.emit(Understood{Text: p.text, As: ReadIntent, Intent: in.Name})
 			return false, nil
 		}
 	}
@@ -171,7 +180,11 @@ func (r *run) takeIntent(n *Node, text string, in understand.Intent, target stri
 		delete(r.st.Data, "kategori")
 		delete(r.st.Data, "kategori_label")
 	}
-	r.emit(Understood{Text: text, As: ReadIntent, Intent: in.Name, Choice: r.st.Data["kategori"], Label: r.st.Data["kategori_label"]})
+	u := Understood{Text: text, As: ReadIntent, Intent: in.Name, Code: in.Code}
+	if in.Name == understand.IntentComplaint {
+		u.Choice, u.Label = r.st.Data["kategori"], r.st.Data["kategori_label"]
+	}
+	r.emit(u)
 	return r.next(target)
 }
 
@@ -355,8 +368,8 @@ func (r *run) confirming(n *Node, in Input) error {
 		}
 	case InputText:
 		lab := []labeled{
-			{Choice: Choice{ID: confirmYes, Means: understand.MeansYes}, text: Text(r.e.Texts, r.texts(), r.st.Lang, "umum.ya_berhenti", nil)},
-			{Choice: Choice{ID: confirmNo, Means: understand.MeansNo}, text: Text(r.e.Texts, r.texts(), r.st.Lang, "umum.tidak_lanjutkan", nil)},
+			{Choice: Choice{ID: confirmYes, Means: understand.MeansYes, Words: stopWords}, text: Text(r.e.Texts, r.texts(), r.st.Lang, "umum.ya_berhenti", nil)},
+			{Choice: Choice{ID: confirmNo, Means: understand.MeansNo, Words: goOnWords}, text: Text(r.e.Texts, r.texts(), r.st.Lang, "umum.tidak_lanjutkan", nil)},
 		}
 		rd := understand.Question{Options: toOptions(lab)}.Read(understand.Parse(in.Text))
 		switch {

@@ -52,6 +52,8 @@ Usage:
   suarawarga whatsapp pair        link the WhatsApp number: scan the QR shown, or --phone 62... for a pairing code
   suarawarga admin create ...     add a web console account: --email EMAIL [--name NAME] [--role admin|pimpinan|petugas --agency CODE]
   suarawarga photos clean         strip the metadata (EXIF, GPS, XMP, comments) of photos stored by older versions [--dry-run]
+  suarawarga understand FILE      read a corpus of typed replies through the default flows and print "understood N of M"
+                                  per kind (flows/testdata/understand/corpus.txt; format in flows/flowtest/corpus.go) [--failures N]
 
 Environment: DATABASE_URL (default sqlite:suarawarga.db), HTTP_ADDR (default :8080), PUBLIC_URL, DATA_DIR (default data),
 TZ (default Asia/Jakarta), LOG_LEVEL, MAX_PHOTO_MB, TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, TELEGRAM_WEBHOOK_SECRET,
@@ -93,6 +95,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return adminCmd(ctx, cfg, args, os.Stdin, stdout, stderr)
 	case "photos":
 		return photosCmd(ctx, cfg, args, stdout, stderr)
+	case "understand":
+		return understandCmd(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

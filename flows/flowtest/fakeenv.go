@@ -18,6 +18,11 @@ type FakeCategory struct {
 	Words                    []string
 }
 
+// FakeDistrict is a kecamatan of the fake regency.
+type FakeDistrict struct {
+	Code, Name string
+}
+
 // FakeComplaint is a complaint filed through the fake.
 type FakeComplaint struct {
 	Code     string
@@ -31,7 +36,7 @@ type FakeEnv struct {
 	mu         sync.Mutex
 	Flows      map[string]*flows.Flow
 	Categories []FakeCategory
-	Districts  []string
+	Districts  []FakeDistrict
 	Complaints []FakeComplaint
 	// FailSubmits makes the next n complaint.submit calls fail.
 	FailSubmits int
@@ -67,11 +72,11 @@ func NewFakeEnv() (*FakeEnv, error) {
 	for _, c := range reg.Categories {
 		env.Categories = append(env.Categories, FakeCategory{ID: c.Code, Name: c.Name, NameEN: c.NameEN, Agency: names[c.Agency], Words: c.Words})
 	}
-	env.Districts = []string{
-		"Kayuagung", "Lempuing", "Lempuing Jaya", "Mesuji", "Mesuji Makmur", "Mesuji Raya",
-		"Tanjung Lubuk", "Teluk Gelam", "Pedamaran", "Pedamaran Timur", "Sirah Pulau Padang", "Jejawi",
-		"Pampangan", "Pangkalan Lampam", "Air Sugihan", "Tulung Selapan", "Cengal", "Sungai Menang",
+	for _, k := range reg.Regions {
+		env.Districts = append(env.Districts, FakeDistrict{Code: k.Code, Name: k.Name})
 	}
+	// As the bot lists them: by name.
+	sort.Slice(env.Districts, func(a, b int) bool { return env.Districts[a].Name < env.Districts[b].Name })
 	return env, nil
 }
 
@@ -102,7 +107,7 @@ func (e *FakeEnv) Choices(_ context.Context, source string, st *flows.State) ([]
 		}
 	case flows.SourceKecamatan:
 		for _, d := range e.Districts {
-			out = append(out, flows.Choice{ID: strings.ToLower(strings.ReplaceAll(d, " ", "_")), Label: d, Literal: true})
+			out = append(out, flows.Choice{ID: d.Code, Label: d.Name, Literal: true})
 		}
 	case flows.SourceLaporanSaya:
 		for i := len(e.Complaints) - 1; i >= 0; i-- {
@@ -153,6 +158,9 @@ func (e *FakeEnv) Call(_ context.Context, action string, params map[string]strin
 			}
 		}
 		return flows.OutcomeNotFound, nil
+	case flows.ActionConfirm, flows.ActionRate, flows.ActionAnswerInfo:
+		// The reporter's follow-ups: taken as asked.
+		return flows.OutcomeOK, nil
 	case flows.ActionComplaintLatest:
 		if len(e.Complaints) == 0 {
 			return flows.OutcomeNotFound, nil

@@ -1,0 +1,90 @@
+package flows_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/suarawarga/suarawarga/flows"
+	"github.com/suarawarga/suarawarga/flows/flowtest"
+	"github.com/suarawarga/suarawarga/locales"
+)
+
+func corpus(t *testing.T) []flowtest.CorpusRow {
+	t.Helper()
+	src, err := os.ReadFile("testdata/understand/corpus.txt")
+	require.NoError(t, err)
+	rows, err := flowtest.ParseCorpus(src)
+	require.NoError(t, err)
+	return rows
+}
+
+func corpusEngine(t *testing.T) *flows.Engine {
+	t.Helper()
+	cat, err := locales.Load()
+	require.NoError(t, err)
+	return &flows.Engine{Texts: cat.WithGlobals(locales.SampleGlobals)}
+}
+
+// TestCorpus reads every reply of the corpus at every question it applies to, through the
+// engine with the default flows, and wants each read as written; figures: go run
+// ./cmd/suarawarga understand flows/testdata/understand/corpus.txt.
+func TestCorpus(t *testing.T) {
+	t.Parallel()
+	rows := corpus(t)
+	require.GreaterOrEqual(t, len(rows), 500, "the corpus has at least 500 replies")
+	rep, err := flowtest.RunCorpus(context.Background(), corpusEngine(t), rows)
+	require.NoError(t, err)
+	var out strings.Builder
+	rep.Print(&out, 0)
+	t.Log("\n" + out.String())
+	_, all := rep.Tallies()
+	require.Zero(t, all.YesTaken, "a no-like reply was read as yes")
+	for _, f := range rep.Failures() {
+		t.Errorf("line %d (%s) at %s: %q want %s, got %s", f.Row.Line, f.Row.Kind, f.Question, f.Row.Reply, f.Row.Want, f.Got)
+	}
+}
+
+// TestNoIsNeverYes walks every question of every default flow that has an answer meaning yes
+// and types every no-like, unsure and cancelling reply of the corpus there: none may be taken
+// as the yes.
+func TestNoIsNeverYes(t *testing.T) {
+	t.Parallel()
+	var noLike []flowtest.CorpusRow
+	for _, r := range corpus(t) {
+		// The general no-like replies (not those of one question, like "lanjutkan" at "stop?").
+		if r.Where == "yesno" && (r.Want == "tidak" || r.Want == "ulang") || r.Kind == "batal" {
+			noLike = append(noLike, r)
+		}
+	}
+	require.NotEmpty(t, noLike)
+	eng := corpusEngine(t)
+	env, err := flowtest.NewFakeEnv()
+	require.NoError(t, err)
+	walked := 0
+	for _, id := range env.FlowIDs() {
+		f := env.Flows[id]
+		for _, nid := range f.Order {
+			yes := flowtest.YesAnswer(f.Nodes[nid])
+			if yes == "" {
+				continue
+			}
+			walked++
+			for _, r := range noLike {
+				for _, lang := range []string{"id", "en"} {
+					st := flows.State{Flow: f.ID, Revision: f.Revision, Node: nid, Data: map[string]string{"kode": "OKI-2611-0001"}, Lang: lang}
+					_, _, effs, err := eng.Step(context.Background(), f, st, flows.Input{Kind: flows.InputText, Text: r.Reply}, env)
+					require.NoError(t, err)
+					for _, e := range effs {
+						if u, ok := e.(flows.Understood); ok && u.Choice == yes {
+							t.Errorf("%s.%s (%s): %q (line %d) was read as %s", id, nid, lang, r.Reply, r.Line, yes)
+						}
+					}
+				}
+			}
+		}
+	}
+	require.GreaterOrEqual(t, walked, 4, "the default flows have yes/no questions to walk")
+}
