@@ -64,7 +64,8 @@ func TestBrowserFilesComplaint(t *testing.T) {
 		photo := filepath.Join(t.TempDir(), "jalan.png")
 		require.NoError(t, os.WriteFile(photo, testPNG(3), 0o600))
 		p.Upload(photo)
-		p.WaitBot("identitas Anda boleh diketahui")
+		// The web chat knows nobody: the citizen may give a name instead of hiding one.
+		p.WaitBot("Apakah Anda ingin mencantumkan nama?")
 		// The photo's echo is served back from the bot, to this browser only.
 		require.Eventually(t, func() bool {
 			loaded, err := chromedp.Run(p.Ctx, chromedp.Evaluate[bool](`Array.from(document.images).some(i => i.src.includes('/api/chat/media/') && i.complete && i.naturalWidth > 0)`))
@@ -76,16 +77,22 @@ func TestBrowserFilesComplaint(t *testing.T) {
 		require.NoError(t, err)
 		resp.Body.Close()
 		require.Equal(t, http.StatusNotFound, resp.StatusCode, "another browser cannot load the photo")
-		p.Click("Boleh (biasa)")
+		p.Click("Cantumkan nama saya")
+		p.WaitBot("Siapa nama Anda?")
+		p.Send("Siti Aminah")
 		p.WaitBot("Mohon periksa laporan Anda")
 		p.WaitBot("Foto: 1")
+		p.WaitBot("Identitas: Siti Aminah")
 		p.Click("✅ Kirim")
 		confirmation := p.WaitBot("Nomor laporan: OKI-2611-0001")
 		require.Contains(t, confirmation, "Jumat, 4 Desember 2026")
 		require.Contains(t, confirmation, "Dinas Pekerjaan Umum dan Penataan Ruang")
 
-		p.Send("/status OKI-2611-0001")
+		// The ticket's buttons lead on without a typed command.
+		p.Click("🔎 Cek status")
 		p.WaitBot("Status: diteruskan ke dinas")
+		p.Click("🏠 Menu")
+		p.WaitBot("Apa yang ingin Anda lakukan?")
 
 		var c models.Complaint
 		require.NoError(t, db.Where("code = ?", "OKI-2611-0001").First(&c).Error)
@@ -94,5 +101,9 @@ func TestBrowserFilesComplaint(t *testing.T) {
 		var photos int64
 		require.NoError(t, db.Model(&models.ComplaintAttachment{}).Where("complaint_id = ?", c.ID).Count(&photos).Error)
 		require.EqualValues(t, 1, photos)
+		var cit models.Citizen
+		require.NoError(t, db.First(&cit, c.CitizenID).Error)
+		require.Equal(t, "Siti Aminah", cit.Name, "the name given is the reporter's")
+		require.False(t, c.Confidential)
 	})
 }

@@ -70,6 +70,7 @@ type harness struct {
 	clock *testClock
 	seq   atomic.Int64
 	logs  *logSink
+	named bool // see knownCitizens
 }
 
 func testConfig(t *testing.T) Config {
@@ -106,6 +107,15 @@ func newHarness(t *testing.T, db *gorm.DB, opt Options) *harness {
 	return h
 }
 
+// knownCitizens makes the harness's chats (web chat ids) count as a channel that knows who
+// writes and their name, as Telegram and WhatsApp do: the transcripts are shared with the
+// WhatsApp runner, so they take the same identity question. The web chat's own (an offer to
+// give a name) is tested in the browser tests.
+func (h *harness) knownCitizens() {
+	h.app.Handler.AnonymousChannels = nil
+	h.named = true
+}
+
 // send hands one message from chat to the bot, as an adapter would, and waits until it is committed.
 func (h *harness) send(chat string, in bot.Inbound) {
 	h.t.Helper()
@@ -114,6 +124,9 @@ func (h *harness) send(chat string, in bot.Inbound) {
 
 func (h *harness) sendErr(chat string, in bot.Inbound) error {
 	in.Channel, in.ChatID = "webchat", chat
+	if h.named && in.Name == "" {
+		in.Name = "Warga " + chat
+	}
 	if in.MessageID == "" {
 		in.MessageID = fmt.Sprintf("%s-%d", chat, h.seq.Add(1))
 	}

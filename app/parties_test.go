@@ -84,6 +84,7 @@ type partyRunner struct {
 
 func newPartyRunner(t *testing.T, db *gorm.DB) *partyRunner {
 	h := newHarness(t, db, Options{})
+	h.knownCitizens()
 	r := &partyRunner{h: h, last: map[string][]flows.Message{}, chats: map[string]string{}}
 	for _, p := range []string{"warga", "warga2"} {
 		r.chats[p] = "chat-" + p

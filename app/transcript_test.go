@@ -25,6 +25,7 @@ func TestTranscripts(t *testing.T) {
 			t.Parallel()
 			modeltest.Each(t, func(t *testing.T, db *gorm.DB) {
 				h := newHarness(t, db, Options{})
+				h.knownCitizens()
 				flowtest.Run(t, f, &chatDriver{h: h, chat: "transcript-" + name})
 			})
 		})

@@ -56,6 +56,9 @@ type Outbound struct {
 	Choices []Choice `json:"choices,omitempty"`
 	// AskLocation asks the adapter to offer a "share my location" control.
 	AskLocation bool `json:"ask_location,omitempty"`
+	// AskPhoto says the message asks for a photo: an adapter with a file picker (the web chat)
+	// offers a button that opens it; the others ignore it.
+	AskPhoto bool `json:"ask_photo,omitempty"`
 	// PhotoPath is a file to attach (under the data directory), if any.
 	PhotoPath string `json:"photo_path,omitempty"`
 	// Lat/Lng attach a map point when HasLocation is set.

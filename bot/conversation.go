@@ -42,6 +42,9 @@ type Handler struct {
 	// AwaitReplyChannels are the channels whose adapter may keep a message until
 	// the person writes again (bot.ErrAwaitReply); their inbound messages release them.
 	AwaitReplyChannels map[string]bool
+	// AnonymousChannels are the channels whose address says nothing about who writes (the web
+	// chat's random browser id): there the identity question becomes an offer to give a name.
+	AnonymousChannels map[string]bool
 
 	flowCache sync.Map // "id@rev" -> *flows.Flow
 }
@@ -393,6 +396,9 @@ func toInput(in Inbound, photo *models.Attachment) flows.Input {
 func (h *Handler) advance(ctx context.Context, tx *gorm.DB, cit *models.Citizen, who *sender, channel, chatID string, input flows.Input) error {
 	if code, ok := registrationCode(input); ok {
 		return h.register(ctx, tx, cit, channel, chatID, code)
+	}
+	if lang, ok := languageSwitch(input); ok {
+		return h.switchLanguage(ctx, tx, cit, who, channel, chatID, lang)
 	}
 	if who.officer {
 		off, err := models.OfficerByCitizen(ctx, tx, cit.ID)

@@ -113,6 +113,8 @@ func (e *env) Call(ctx context.Context, action string, params map[string]string,
 		return e.citizenAction(ctx, action, params)
 	case flows.ActionReply, flows.ActionAskInfo, flows.ActionForward, flows.ActionFinish, flows.ActionReject:
 		return e.officerAction(ctx, action, params)
+	case flows.ActionIdentity:
+		return e.identity(ctx, st)
 	case "citizen.set_language":
 		lang := langOf(params["lang"])
 		if err := e.tx.Model(e.citizen).Update("lang", lang).Error; err != nil {
@@ -124,8 +126,34 @@ func (e *env) Call(ctx context.Context, action string, params map[string]string,
 	return "", fmt.Errorf("unknown action %q", action)
 }
 
+// identity tells the flow whether the bot knows who reports: an account on a channel that
+// identifies people (not one of Handler.AnonymousChannels), or a name given before.
+func (e *env) identity(ctx context.Context, st *flows.State) (string, error) {
+	st.Data["nama_dikenal"] = e.citizen.Name
+	if e.citizen.Name != "" {
+		return flows.OutcomeKnown, nil
+	}
+	var idents []models.Identity
+	if err := e.tx.WithContext(ctx).Where("citizen_id = ?", e.citizen.ID).Find(&idents).Error; err != nil {
+		return "", fmt.Errorf("load identities: %w", err)
+	}
+	for _, id := range idents {
+		if !e.h.AnonymousChannels[id.Channel] {
+			return flows.OutcomeKnown, nil
+		}
+	}
+	return flows.OutcomeUnknown, nil
+}
+
 func (e *env) submit(ctx context.Context, st *flows.State) (string, error) {
 	d := st.Data
+	if name := strings.TrimSpace(d["nama_warga"]); name != "" && name != e.citizen.Name {
+		// A name the citizen typed to be known by becomes theirs.
+		if err := e.tx.Model(e.citizen).Update("name", name).Error; err != nil {
+			return "", fmt.Errorf("save citizen name: %w", err)
+		}
+		e.citizen.Name = name
+	}
 	in := complaint.SubmitInput{
 		CitizenID:    e.citizen.ID,
 		Channel:      e.channel,

@@ -44,7 +44,7 @@ func Render(tr Translator, lang string, effs []flows.Effect) []Outbound {
 	msgs := flows.Render(tr, lang, effs)
 	out := make([]Outbound, 0, len(msgs))
 	for _, m := range msgs {
-		o := Outbound{Text: m.Text, AskLocation: m.AskLocation, Lang: lang}
+		o := Outbound{Text: m.Text, AskLocation: m.AskLocation, AskPhoto: m.AskPhoto, Lang: lang}
 		for _, c := range m.Choices {
 			o.Choices = append(o.Choices, Choice{ID: c.ID, Label: c.Label})
 		}

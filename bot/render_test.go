@@ -31,7 +31,7 @@ func TestRender(t *testing.T) {
 	require.Equal(t, []Outbound{
 		{Text: "Halo Sari\nHalo \nYakin?", Choices: []Choice{{ID: "ya", Label: "Ya"}, {ID: "tidak", Label: "Tidak"}}, Lang: "id"},
 		{Text: "Pilih", Choices: []Choice{{ID: "k", Label: "Kirim"}, {ID: "OKI-1", Label: "OKI-1 · Jalan"}}, Lang: "id"},
-		{Text: "Kirim foto", Choices: []Choice{{ID: "lewati", Label: "Lewati"}}, Lang: "id"},
+		{Text: "Kirim foto", Choices: []Choice{{ID: "lewati", Label: "Lewati"}}, AskPhoto: true, Lang: "id"},
 		{Text: "Pilih", AskLocation: true, Lang: "id"},
 		{Text: "Halo Budi", Lang: "id"},
 	}, Render(tr, "id", effs))

@@ -9,7 +9,8 @@ package flows
 //	complaint.submit      files the complaint from the data the pengaduan flow collected:
 //	                      kategori (category id), kategori_label, uraian, lokasi_lat/lokasi_lng
 //	                      or kecamatan (+ kecamatan_label) and lokasi_alamat, foto (comma separated
-//	                      photo refs), foto_jumlah, rahasia ("ya"/"tidak").
+//	                      photo refs), foto_jumlah, rahasia ("ya"/"tidak"), nama_warga (a name the
+//	                      citizen typed: it becomes theirs).
 //	                      Outcome "ok"; writes kode (ticket, e.g. OKI-2611-0042), opd (the agency's
 //	                      display name) and batas (the response deadline, already formatted for
 //	                      the citizen's language, e.g. "Jumat, 4 Desember 2026").
@@ -22,6 +23,9 @@ package flows
 //	                      gimana"). Picks the citizen's latest report, preferring the latest of
 //	                      the category the text names. Outcome "found" (writes kode) or
 //	                      "not_found" when the citizen has no report.
+//	citizen.identity      whether the bot knows who reports: outcome "known" (a Telegram or
+//	                      WhatsApp account, or a name given before) or "unknown" (the web chat
+//	                      of someone who gave no name). Writes nama_dikenal (the name known, may be "").
 //	citizen.set_language  params: lang ("id" or "en"). Sets State.Lang (and stores it for the
 //	                      citizen). Outcome "ok".
 //
@@ -52,6 +56,7 @@ const (
 	ActionComplaintStatus = "complaint.status"
 	ActionComplaintLatest = "complaint.latest"
 	ActionSetLanguage     = "citizen.set_language"
+	ActionIdentity        = "citizen.identity"
 	ActionConfirm         = "complaint.confirm"
 	ActionRate            = "complaint.rate"
 	ActionAnswerInfo      = "complaint.answer_info"
@@ -70,13 +75,15 @@ const (
 	OutcomeError    = "error"
 	OutcomeFound    = "found"
 	OutcomeNotFound = "not_found"
+	OutcomeKnown    = "known"
+	OutcomeUnknown  = "unknown"
 	// OutcomeNotApplicable: the report's status no longer allows the action.
 	OutcomeNotApplicable = "tidak_berlaku"
 )
 
 // DefaultActions lists the actions the host implements (see the contract above).
 func DefaultActions() []string {
-	return []string{ActionComplaintSubmit, ActionComplaintStatus, ActionComplaintLatest, ActionSetLanguage, ActionConfirm, ActionRate,
+	return []string{ActionComplaintSubmit, ActionComplaintStatus, ActionComplaintLatest, ActionSetLanguage, ActionIdentity, ActionConfirm, ActionRate,
 		ActionAnswerInfo, ActionReply, ActionAskInfo, ActionForward, ActionFinish, ActionReject}
 }
 

@@ -263,7 +263,7 @@ func (v *validator) flows() []string {
 }
 
 var kindFields = map[string][]string{
-	KindSay:    {"say", "data", "next", "end", "set"},
+	KindSay:    {"say", "data", "choices", "next", "end", "set"},
 	KindAsk:    {"ask", "text", "data", "save", "min_length", "max_length", "invalid", "skip", "accept_photo", "choices", "yes", "no", "intents", "next", "set", "timeout"},
 	KindBranch: {"branch", "else", "next", "set"},
 	KindDo:     {"do", "with", "on", "next", "set"},
@@ -304,6 +304,7 @@ func (v *validator) node(n *Node) {
 	switch kind {
 	case KindSay:
 		v.key(n.FieldLine("say"), path, "say", n.Say)
+		v.sayChoices(n, path)
 	case KindEnd:
 		wayOut = true
 	case KindGoto:
@@ -341,6 +342,28 @@ func (v *validator) node(n *Node) {
 	}
 	if !wayOut {
 		v.add(Error, n.Line, path, "node has no way out: add next, end: true or goto")
+	}
+}
+
+// sayChoices checks the buttons of a say node: commands, each with a label.
+func (v *validator) sayChoices(n *Node, path []string) {
+	if n.From != "" {
+		v.add(Error, n.FieldLine("choices"), path, "choices.from works only on a choice question")
+	}
+	for i, c := range n.Choices {
+		cpath := append(append([]string{}, path...), fmt.Sprintf("choice %d", i+1))
+		if !CommandChoice(c.ID) {
+			v.add(Error, c.Line, cpath, "id: a button of a say node is a command, like \"/status {{.kode}}\" or /menu (got %q)", c.ID)
+		} else if _, err := template.New("").Parse(c.ID); err != nil {
+			v.add(Error, c.Line, cpath, "id: bad template %q: %v", c.ID, err)
+		}
+		if c.Label == "" {
+			v.add(Error, c.Line, cpath, "label: missing locale key")
+		}
+		v.key(c.Line, cpath, "label", c.Label)
+		if c.Next != "" || len(c.Set) > 0 {
+			v.add(Warning, c.Line, cpath, "next and set have no effect on a button of a say node: its command decides")
+		}
 	}
 }
 

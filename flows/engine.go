@@ -41,6 +41,9 @@ const (
 	InputRemind      InputKind = "remind" // the Wait's RemindAfter passed
 	InputExpire      InputKind = "expire" // the Wait's ExpireAfter passed
 	InputUnsupported InputKind = "unsupported"
+	// InputRepeat asks the current question again (the person switched language); with no
+	// question waiting it shows the menu.
+	InputRepeat InputKind = "repeat"
 )
 
 // Input is one thing that happened in the conversation.
@@ -53,6 +56,8 @@ type Input struct {
 	Unsupported string // the platform kind that cannot be handled: voice, sticker, video, document...
 	// Data is what an InputStart flow begins with (e.g. the ticket code of a follow-up survey).
 	Data map[string]string
+	// Notice is a locale key InputRepeat says before the question ("bahasa.diganti").
+	Notice string
 }
 
 // Choice is one option of a question. Label is a locale key unless Literal.
@@ -73,6 +78,9 @@ type Effect interface{ isEffect() }
 type Say struct {
 	Key  string
 	Data map[string]string
+	// Choices are buttons under the text whose ids are commands (see CommandChoice): they
+	// work whenever they are pressed, also after the conversation ended.
+	Choices []Choice
 	// Texts is the wording of the flow that spoke (nil when it has none); Render reads a key
 	// from it before the catalog.
 	Texts Overrides
@@ -135,10 +143,16 @@ const MaxTextRunes = 4000
 
 // Flow ids the engine itself starts.
 const (
-	FlowMenu    = "menu"
-	FlowBantuan = "bantuan"
-	FlowStatus  = "status"
+	FlowMenu      = "menu"
+	FlowBantuan   = "bantuan"
+	FlowStatus    = "status"
+	FlowPengaduan = "pengaduan"
 )
+
+// CommandChoice reports whether a choice id is a command ("/status OKI-2611-0042", "/menu"):
+// the buttons of a say node carry such ids, and pressing one runs the command wherever the
+// conversation is, so an old button still does what it says.
+func CommandChoice(id string) bool { return strings.HasPrefix(id, "/") }
 
 // Engine runs flows. The zero value works; it is safe for concurrent use.
 type Engine struct {
@@ -156,6 +170,7 @@ var builtinCommands = map[string]string{
 	"/start": FlowMenu, "/menu": FlowMenu,
 	"/bantuan": FlowBantuan, "/help": FlowBantuan,
 	"/status": FlowStatus,
+	"/lapor":  FlowPengaduan,
 }
 
 var cancelCommands = []string{"/batal", "/cancel"}
@@ -226,7 +241,8 @@ func (r *run) input(in Input) error {
 		t := r.f.TimeoutFor(n)
 		if in.Kind == InputExpire {
 			if t != nil && t.Expired != "" {
-				r.say(t.Expired, nil)
+				// The way back is a button, not a word to type.
+				r.emit(Say{Key: t.Expired, Data: r.data(nil), Texts: r.texts(), Choices: []Choice{{ID: "/menu", Label: "tombol.menu"}}})
 			}
 			r.end()
 			return nil
@@ -240,6 +256,26 @@ func (r *run) input(in Input) error {
 			return r.begin(r.f, in.Data)
 		}
 		return r.switchTo(FlowMenu, nil)
+	case InputRepeat:
+		if in.Notice != "" {
+			r.say(in.Notice, nil)
+		}
+		if r.active() {
+			return r.ask(r.f.Nodes[r.st.Node], false)
+		}
+		return r.switchTo(FlowMenu, map[string]string{"kembali": "ya"})
+	case InputChoice:
+		if CommandChoice(in.ChoiceID) && !r.offers(in.ChoiceID) {
+			if done, err := r.command(in.ChoiceID); done || err != nil {
+				return err
+			}
+		}
+		if !r.active() {
+			// A button of a question that is over (an old message, another tab): say so
+			// rather than acting on it or showing the menu without a word.
+			r.say("tombol.lama", nil)
+			return r.switchTo(FlowMenu, map[string]string{"kembali": "ya"})
+		}
 	case InputText:
 		text := strings.TrimSpace(in.Text)
 		if utf8.RuneCountInString(text) > MaxTextRunes {
@@ -266,6 +302,23 @@ func (r *run) input(in Input) error {
 		return r.confirming(n, in)
 	}
 	return r.answer(n, in)
+}
+
+// offers reports whether the question waiting now has a choice with this id.
+func (r *run) offers(id string) bool {
+	if !r.active() {
+		return false
+	}
+	opts, err := r.options(r.f.Nodes[r.st.Node])
+	if err != nil {
+		return false
+	}
+	for _, o := range opts {
+		if o.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // command handles /start, menu, batal, /bantuan, /status KODE and Engine.Commands.
@@ -353,7 +406,9 @@ func (r *run) enter(id string) error {
 		case KindAsk:
 			return r.ask(n, false)
 		case KindSay:
-			r.say(n.Say, n.Data)
+			if err := r.sayNode(n); err != nil {
+				return err
+			}
 			if n.End || n.Next == "" {
 				r.end()
 				return nil
@@ -388,6 +443,24 @@ func (r *run) enter(id string) error {
 			return nil
 		}
 	}
+}
+
+// sayNode sends a say node's text with its command buttons, their ids rendered over the data.
+func (r *run) sayNode(n *Node) error {
+	if len(n.Choices) == 0 {
+		r.say(n.Say, n.Data)
+		return nil
+	}
+	choices := make([]Choice, 0, len(n.Choices))
+	for _, c := range n.Choices {
+		id, err := render(map[string]string{"id": c.ID}, r.st.Data)
+		if err != nil {
+			return fmt.Errorf("flow %s › %s: choice %s: %w", r.f.ID, n.ID, c.ID, err)
+		}
+		choices = append(choices, Choice{ID: strings.TrimSpace(id["id"]), Label: c.Label})
+	}
+	r.emit(Say{Key: n.Say, Data: r.data(n.Data), Choices: choices, Texts: r.texts()})
+	return nil
 }
 
 func branch(n *Node, data map[string]string) string {

@@ -311,7 +311,118 @@ func TestSubmitFailureOffersRetry(t *testing.T) {
 	require.Equal(t, "OKI-2611-0001", st.Data["kode"])
 	require.Equal(t, "tidak", st.Data["rahasia"])
 	require.Equal(t, "Depan Pasar Kayuagung", st.Data["lokasi_alamat"])
-	require.Equal(t, []string{flows.ActionComplaintSubmit, flows.ActionComplaintSubmit}, b.env.Calls)
+	require.Equal(t, []string{flows.ActionIdentity, flows.ActionComplaintSubmit, flows.ActionComplaintSubmit}, b.env.Calls)
+}
+
+// fileReport runs a report through to the summary from a fresh state.
+func fileReport(t *testing.T, b *testBundle, last ...string) flows.State {
+	t.Helper()
+	st, _ := b.step(t, flows.State{}, text("/start"))
+	for _, in := range append([]string{"1", "1", "Jalan di depan pasar berlubang besar sekali", "Depan Pasar Kayuagung", "lewati"}, last...) {
+		st, _ = b.step(t, st, text(in))
+	}
+	return st
+}
+
+func TestTicketButtonsAreCommands(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	st := fileReport(t, b, "biasa")
+	st, effs := b.step(t, st, text("kirim"))
+	require.True(t, st.Ended)
+	msgs := flows.Render(b.cat, "id", effs)
+	require.Len(t, msgs, 1)
+	require.Equal(t, []flows.Choice{
+		{ID: "/status OKI-2611-0001", Label: "🔎 Cek status", Literal: true},
+		{ID: "/lapor", Label: "📝 Laporan baru", Literal: true},
+		{ID: "/menu", Label: "🏠 Menu", Literal: true},
+	}, msgs[0].Choices)
+	require.NotContains(t, msgs[0].Text, "Ketik")
+
+	// Pressed after the conversation ended, a button does what it says.
+	done, effs := b.step(t, st, flows.Input{Kind: flows.InputChoice, ChoiceID: "/status OKI-2611-0001"})
+	require.Equal(t, []string{"switched status", "say status.hasil", "ended"}, keys(effs))
+	require.Equal(t, "OKI-2611-0001", done.Data["kode"])
+	mid, effs := b.step(t, st, flows.Input{Kind: flows.InputChoice, ChoiceID: "/lapor"})
+	require.Equal(t, []string{"switched pengaduan", "ask pengaduan.tanya_kategori", "wait"}, keys(effs))
+
+	// Pressed in the middle of another question too: the command wins over "no such choice".
+	_, effs = b.step(t, mid, flows.Input{Kind: flows.InputChoice, ChoiceID: "/menu"})
+	require.Equal(t, "switched menu", keys(effs)[0])
+
+	// A button of a question already answered, with nothing waiting now, is explained.
+	_, effs = b.step(t, done, flows.Input{Kind: flows.InputChoice, ChoiceID: "kirim"})
+	require.Equal(t, []string{"say tombol.lama", "switched menu", "ask menu.pilih", "wait"}, keys(effs))
+	// While another question waits, it is asked again.
+	_, effs = b.step(t, mid, flows.Input{Kind: flows.InputChoice, ChoiceID: "kirim"})
+	require.Equal(t, []string{"say umum.pilihan_tidak_ada", "ask pengaduan.tanya_kategori", "wait"}, keys(effs))
+}
+
+func TestRepeatAsksAgain(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	st := fileReport(t, b)
+	require.Equal(t, "tanya_rahasia", st.Node)
+	st.Lang = "en"
+	again, effs := b.step(t, st, flows.Input{Kind: flows.InputRepeat})
+	require.Equal(t, []string{"ask pengaduan.tanya_rahasia", "wait"}, keys(effs))
+	require.Equal(t, st.Data, again.Data)
+	require.Contains(t, flows.Render(b.cat, "en", effs)[0].Text, "May the agency's officers know who you are?")
+
+	_, effs = b.step(t, flows.State{}, flows.Input{Kind: flows.InputRepeat})
+	require.Equal(t, []string{"switched menu", "ask menu.pilih", "wait"}, keys(effs))
+}
+
+func TestIdentityQuestionOnlyWhenKnown(t *testing.T) {
+	t.Parallel()
+	// Nothing known about the person: they may give a name, or stay without one.
+	b := setup(t)
+	b.env.Anonymous, b.env.Name = true, ""
+	st := fileReport(t, b)
+	require.Equal(t, "tanya_dikenal", st.Node)
+	st, _ = b.step(t, st, flows.Input{Kind: flows.InputChoice, ChoiceID: "tanpa_nama"})
+	require.Equal(t, "konfirmasi", st.Node)
+	require.Equal(t, "ya", st.Data["rahasia"])
+	sum := flows.Render(b.cat, "id", []flows.Effect{flows.Ask{Key: "pengaduan.ringkasan", Data: st.Data}})[0].Text
+	require.Contains(t, sum, "Identitas: tanpa nama")
+
+	st = fileReport(t, b)
+	st, _ = b.step(t, st, flows.Input{Kind: flows.InputChoice, ChoiceID: "nama"})
+	require.Equal(t, "tanya_nama", st.Node)
+	st, _ = b.step(t, st, text("S"))
+	require.Equal(t, "tanya_nama", st.Node, "a name of one letter is asked again")
+	st, _ = b.step(t, st, text("Siti Aminah"))
+	require.Equal(t, "konfirmasi", st.Node)
+	require.Equal(t, "tidak", st.Data["rahasia"])
+	sum = flows.Render(b.cat, "id", []flows.Effect{flows.Ask{Key: "pengaduan.ringkasan", Data: st.Data}})[0].Text
+	require.Contains(t, sum, "Identitas: Siti Aminah")
+
+	// Known without a name (a WhatsApp number): choosing to be known asks the name.
+	b = setup(t)
+	b.env.Name = ""
+	st = fileReport(t, b)
+	require.Equal(t, "tanya_rahasia", st.Node)
+	st, _ = b.step(t, st, text("biasa"))
+	require.Equal(t, "tanya_nama", st.Node)
+	// Known with a name: no more questions.
+	b = setup(t)
+	st = fileReport(t, b, "biasa")
+	require.Equal(t, "konfirmasi", st.Node)
+}
+
+func TestSayChoicesMustBeCommands(t *testing.T) {
+	t.Parallel()
+	issues := flows.Checker{}.Check([]byte(`flow: x
+start: a
+nodes:
+  a: {say: umum.dibatalkan, choices: [{id: lanjut, label: tombol.menu}, {id: "/status {{.kode}}", label: tombol.cek_status}], end: true}
+`))
+	var msgs []string
+	for _, i := range flows.Errors(issues) {
+		msgs = append(msgs, i.String())
+	}
+	require.Len(t, msgs, 1, "%q", msgs)
+	require.Contains(t, msgs[0], "a button of a say node is a command")
 }
 
 type failingEnv struct{ *flowtest.FakeEnv }

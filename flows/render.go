@@ -12,6 +12,8 @@ type Message struct {
 	Text        string
 	Choices     []Choice // Label is the text to show (Literal is always true)
 	AskLocation bool
+	// AskPhoto: the message asks for a photo; a channel with a picker may offer a button for it.
+	AskPhoto bool
 }
 
 // TemplateRenderer renders a text given as Go template source with the same data and globals
@@ -66,27 +68,39 @@ func Render(tr Translator, lang string, effs []Effect) []Message {
 			if e.Key != "" {
 				parts = append(parts, Text(tr, e.Texts, lang, e.Key, anyMap(e.Data)))
 			}
+			if len(e.Choices) > 0 {
+				// Its buttons belong to this text: it ends the message.
+				out = append(out, Message{Text: strings.Join(parts, "\n"), Choices: labels(tr, e.Texts, lang, e.Choices)})
+				parts = nil
+			}
 		case Ask:
 			if e.Key != "" {
 				parts = append(parts, Text(tr, e.Texts, lang, e.Key, anyMap(e.Data)))
 			}
-			msg := Message{Text: strings.Join(parts, "\n"), AskLocation: e.AskLocation || e.Kind == AskLocation}
+			msg := Message{Text: strings.Join(parts, "\n"), AskLocation: e.AskLocation || e.Kind == AskLocation, AskPhoto: e.Kind == AskPhoto}
 			parts = nil
 			choices := e.Choices
 			if e.Kind == AskYesNo && len(choices) == 0 {
 				choices = []Choice{{ID: "ya", Label: "umum.ya"}, {ID: "tidak", Label: "umum.tidak"}}
 			}
-			for _, c := range choices {
-				if !c.Literal {
-					c.Label, c.Literal = Text(tr, e.Texts, lang, c.Label, nil), true
-				}
-				msg.Choices = append(msg.Choices, c)
-			}
+			msg.Choices = labels(tr, e.Texts, lang, choices)
 			out = append(out, msg)
 		}
 	}
 	if len(parts) > 0 {
 		out = append(out, Message{Text: strings.Join(parts, "\n")})
+	}
+	return out
+}
+
+// labels translates the labels of choices that are locale keys.
+func labels(tr Translator, ov Overrides, lang string, choices []Choice) []Choice {
+	var out []Choice
+	for _, c := range choices {
+		if !c.Literal {
+			c.Label, c.Literal = Text(tr, ov, lang, c.Label, nil), true
+		}
+		out = append(out, c)
 	}
 	return out
 }

@@ -42,6 +42,10 @@ type FakeEnv struct {
 	FailSubmits int
 	// Calls records every action called, in order.
 	Calls []string
+	// Anonymous makes citizen.identity answer "unknown" (a web chat without a name);
+	// otherwise the person is known by Name (NewFakeEnv: a Telegram user's), which may be empty.
+	Anonymous bool
+	Name      string
 }
 
 var _ flows.Env = (*FakeEnv)(nil)
@@ -49,7 +53,7 @@ var _ flows.Env = (*FakeEnv)(nil)
 // NewFakeEnv loads the embedded default flows (revision 1) and the OKI reference data: the
 // categories with their vocabulary come from the sample regency file.
 func NewFakeEnv() (*FakeEnv, error) {
-	env := &FakeEnv{Flows: map[string]*flows.Flow{}}
+	env := &FakeEnv{Flows: map[string]*flows.Flow{}, Name: "Budi Santoso"}
 	for id, src := range flows.Defaults() {
 		f, err := flows.Parse(src)
 		if err != nil {
@@ -180,6 +184,12 @@ func (e *FakeEnv) Call(_ context.Context, action string, params map[string]strin
 		}
 		st.Data["kode"] = pick.Code
 		return flows.OutcomeFound, nil
+	case flows.ActionIdentity:
+		st.Data["nama_dikenal"] = e.Name
+		if e.Anonymous && e.Name == "" {
+			return flows.OutcomeUnknown, nil
+		}
+		return flows.OutcomeKnown, nil
 	case flows.ActionSetLanguage:
 		switch params["lang"] {
 		case "id", "en":

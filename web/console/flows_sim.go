@@ -170,6 +170,10 @@ func (e *simEnv) Call(_ context.Context, action string, params map[string]string
 		st.Data["opd"] = e.tr.T(st.Lang, "editor_alur.sim_opd", nil)
 		st.Data["batas"] = complaint.FormatDate(e.now.AddDate(0, 0, 3), st.Lang)
 		return flows.OutcomeOK, nil
+	case flows.ActionIdentity:
+		// The simulated citizen writes from an account the bot knows, as on Telegram.
+		st.Data["nama_dikenal"] = e.tr.T(st.Lang, "editor_alur.sim_nama", nil)
+		return flows.OutcomeKnown, nil
 	case flows.ActionComplaintStatus:
 		st.Data["kode"] = strings.ToUpper(strings.TrimSpace(st.Data["kode"]))
 		return "not_found", nil
