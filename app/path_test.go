@@ -24,7 +24,7 @@ func fileComplaint(h *harness, chat string) error {
 		{Kind: bot.KindText, Text: "Jalan di depan Pasar Kayuagung berlubang besar sejak 3 bulan, sudah 2 motor jatuh"},
 		{Kind: bot.KindLocation, Lat: -3.3937, Lng: 104.8306},
 		{Kind: bot.KindChoice, ChoiceID: "lewati"},
-		{Kind: bot.KindChoice, ChoiceID: "tanpa_nama"}, // the web chat knows nobody: "no name" instead of "biasa"
+		{Kind: bot.KindText, Text: "tanpa nama"}, // answers both identity questions (web chat: no name; known chat: confidential)
 		{Kind: bot.KindChoice, ChoiceID: "kirim"},
 	}
 	for _, in := range steps {
