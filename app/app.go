@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -36,12 +37,18 @@ type App struct {
 	Handler    *bot.Handler
 	Dispatcher *bot.Dispatcher
 	Deliverer  *bot.Deliverer
+	Sweeper    *bot.DeliverySweeper
 	Webchat    *webchat.Channel
 	Web        *web.Server
 	Channels   map[string]bot.Channel
 
-	closers []func() error
+	closers  []func() error
+	stopping chan struct{} // closed when Run stops: delivery bookkeeping stops retrying
+	stopOnce sync.Once
 }
+
+// stop ends the retries of delivery bookkeeping.
+func (a *App) stop() { a.stopOnce.Do(func() { close(a.stopping) }) }
 
 // Options change how New builds the app; tests use them.
 type Options struct {
@@ -118,7 +125,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 		Logger:            log.With(slog.String("component", "river")),
 		FetchCooldown:     20 * time.Millisecond,
 		FetchPollInterval: cmpDuration(opt.PollInterval, 100*time.Millisecond),
-		JobTimeout:        2 * time.Minute,
+		// Timers and deadlines take milliseconds; delivery sets its own timeout
+		// (bot.Deliverer.Timeout) and yields after 45 s. A job left "running" by a
+		// killed process is retried after RescueStuckJobsAfter (River's default is an
+		// hour); delivery does not wait for that: the sweep resumes its chats at start.
+		JobTimeout:           time.Minute,
+		RescueStuckJobsAfter: 5 * time.Minute,
 	}
 	if !opt.NoWorkers {
 		rcfg.Workers = workers
@@ -153,14 +165,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 		Logger: log, MaxPhotoBytes: cfg.MaxPhotoSize})
 	a.Channels[a.Webchat.Name()] = a.Webchat
 
-	a.Deliverer = &bot.Deliverer{DB: db, Channels: a.Channels, Jobs: a.River, Log: log, Now: opt.Now}
+	a.stopping = make(chan struct{})
+	a.Deliverer = &bot.Deliverer{DB: db, Channels: a.Channels, Jobs: a.River, Log: log, Now: opt.Now, Stopping: a.stopping}
 	river.AddWorker(workers, a.Deliverer)
+	a.Sweeper = &bot.DeliverySweeper{DB: db, Jobs: a.River, Log: log, Now: opt.Now}
 	river.AddWorker(workers, &bot.FlowTimerWorker{Handler: a.Handler})
 	a.Complaints.Jobs, a.Complaints.Log, a.Complaints.Notifier = a.River, log, a.Handler
 	river.AddWorker(workers, &complaint.DeadlineWorker{Service: a.Complaints})
 
 	a.Web = web.New(web.Config{Addr: cfg.HTTPAddr, PublicURL: cfg.PublicURL, Webchat: a.Webchat, Locales: a.Locales, Logger: log,
-		Ready: func(ctx context.Context) error { return sqlDB.PingContext(ctx) }})
+		Ready: a.ready})
 	a.Web.Handle("GET "+mediaPath+"{id}", mediaHandler(db, a.Webchat, cfg.DataDir))
 	if err := a.setupConsole(opt); err != nil {
 		return nil, err
@@ -180,6 +194,9 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.River.Start(ctx); err != nil {
 		return fmt.Errorf("start river: %w", err)
 	}
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	defer stopSweep()
+	go a.Sweeper.Run(sweepCtx)
 	errc := make(chan error, len(a.Channels)+1)
 	for _, ch := range a.Channels {
 		go func() {
@@ -197,6 +214,12 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	go func() {
+		// Bookkeeping of a send in progress retries while River stops; past the
+		// deadline the next process finds the message in flight.
+		<-stopCtx.Done()
+		a.stop()
+	}()
 	if err := a.River.Stop(stopCtx); err != nil {
 		a.Log.Warn("river did not stop cleanly", slog.Any("error", err))
 	}
@@ -222,8 +245,25 @@ func (a *App) cleanLegacyPhotos(ctx context.Context) {
 	a.Log.Info("old photos cleaned", slog.Int("cleaned", rep.Cleaned), slog.Int("failed", len(rep.Failed)), slog.Int("files_removed", rep.Removed))
 }
 
+// ready is /readyz: the database answers and every channel that can say so is
+// connected (Telegram after getMe).
+func (a *App) ready(ctx context.Context) error {
+	if err := a.SQL.PingContext(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	for _, ch := range a.Channels {
+		if r, ok := ch.(bot.Readier); ok {
+			if err := r.Ready(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Close releases the database.
 func (a *App) Close() error {
+	a.stop()
 	for _, c := range a.closers {
 		_ = c()
 	}

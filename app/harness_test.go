@@ -97,6 +97,7 @@ func newHarness(t *testing.T, db *gorm.DB, opt Options) *harness {
 	if !opt.NoWorkers {
 		ctx, cancel := context.WithCancel(context.Background())
 		require.NoError(t, a.River.Start(ctx))
+		go a.Sweeper.Run(ctx)
 		t.Cleanup(func() {
 			stopCtx, c2 := context.WithTimeout(context.Background(), 10*time.Second)
 			defer c2()
@@ -136,11 +137,11 @@ func (h *harness) sendErr(chat string, in bot.Inbound) error {
 	return h.app.Dispatcher.HandleInbound(context.Background(), in)
 }
 
-// waitDelivered waits until no outbound message of chat (all chats when empty) is still queued.
+// waitDelivered waits until no outbound message of chat (all chats when empty) is still queued or in flight.
 func (h *harness) waitDelivered(chat string) {
 	h.t.Helper()
 	require.Eventually(h.t, func() bool {
-		q := h.db.Model(&models.Message{}).Where("direction = ? AND status = ?", models.DirectionOut, models.MessageQueued)
+		q := h.db.Model(&models.Message{}).Where("direction = ? AND status IN ?", models.DirectionOut, []string{models.MessageQueued, models.MessageSending})
 		if chat != "" {
 			q = q.Where("chat_id = ?", chat)
 		}

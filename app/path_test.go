@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"gorm.io/gorm"
@@ -120,6 +121,32 @@ func TestCrashAfterCommitBeforeDelivery(t *testing.T) {
 		var in int64
 		require.NoError(t, db.Model(&models.Message{}).Where("direction = ?", models.DirectionIn).Count(&in).Error)
 		require.EqualValues(t, 3, in, "the redelivered message is recorded once")
+	})
+}
+
+// TestDeliveryResumesAfterKill: a process killed while delivering leaves its
+// job "running" in River (for RescueStuckJobsAfter) and a message in flight;
+// the next process delivers the chat within 10 s of starting, nothing twice.
+func TestDeliveryResumesAfterKill(t *testing.T) {
+	t.Parallel()
+	modeltest.Each(t, func(t *testing.T, db *gorm.DB) {
+		dying := newHarness(t, db, Options{NoWorkers: true})
+		dying.send("warga-kill", bot.Inbound{Kind: bot.KindText, Text: "/start", MessageID: "k1"})
+		dying.send("warga-kill", bot.Inbound{Kind: bot.KindChoice, ChoiceID: "pengaduan", MessageID: "k2"})
+		// The dead process had fetched the chat's jobs and was sending the first reply.
+		require.NoError(t, db.Exec(`UPDATE river_job SET state = 'running', attempt = 1, attempted_at = ? WHERE kind = 'deliver'`, time.Now().UTC()).Error)
+		var first models.Message
+		require.NoError(t, db.Where("direction = ? AND chat_id = ?", models.DirectionOut, "warga-kill").Order("id").First(&first).Error)
+		require.NoError(t, db.Model(&first).Update("status", models.MessageSending).Error)
+
+		started := time.Now()
+		next := newHarness(t, db, Options{})
+		require.Eventually(t, func() bool { return len(next.sent("warga-kill", 0)) == 2 }, 10*time.Second, 20*time.Millisecond,
+			"the stranded chat is delivering again within 10 s")
+		t.Logf("delivered %s after the restart", time.Since(started).Round(time.Millisecond))
+		sent := next.sent("warga-kill", 0)
+		require.Contains(t, sent[0].Text, "Selamat datang")
+		require.Contains(t, sent[1].Text, "Laporan Anda tentang apa?")
 	})
 }
 

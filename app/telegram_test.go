@@ -257,7 +257,7 @@ func TestTelegramEndToEnd(t *testing.T) {
 				// Every outbound message carries Telegram's message id (once the worker has recorded the last one).
 				require.Eventually(t, func() bool {
 					var queued int64
-					require.NoError(t, db.Model(&models.Message{}).Where("status = ?", models.MessageQueued).Count(&queued).Error)
+					require.NoError(t, db.Model(&models.Message{}).Where("status IN ?", []string{models.MessageQueued, models.MessageSending}).Count(&queued).Error)
 					return queued == 0
 				}, 10*time.Second, 10*time.Millisecond)
 				var ids []string
@@ -388,7 +388,7 @@ func TestTelegramRestartMidBatch(t *testing.T) {
 			require.Len(t, fake.Messages(c.chat), c.seen, "chat %d got a reply twice", c.chat)
 		}
 		var queued int64
-		require.NoError(t, db.Model(&models.Message{}).Where("status = ?", models.MessageQueued).Count(&queued).Error)
+		require.NoError(t, db.Model(&models.Message{}).Where("status IN ?", []string{models.MessageQueued, models.MessageSending}).Count(&queued).Error)
 		require.Zero(t, queued)
 	})
 }

@@ -161,3 +161,10 @@ type StatusHandler interface {
 type SentObserver interface {
 	Sent(ctx context.Context, out Outbound, platformID string)
 }
+
+// Readier is an optional Channel capability: Ready says why the channel cannot
+// serve yet (its platform was unreachable at start), nil once it can; /readyz
+// reports not ready meanwhile.
+type Readier interface {
+	Ready() error
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -66,9 +67,92 @@ type Pacer interface {
 	Wait(ctx context.Context, channel, chatID string) error
 }
 
+// UncertainPolicy is what the delivery worker does with a message whose outcome
+// is unknown: a process died (or gave up its bookkeeping) after the message was
+// recorded in flight and before the platform's answer was recorded, so the
+// platform may or may not have it.
+type UncertainPolicy int
+
+const (
+	// ResendOnce sends it again once and counts it (messages.resends, the
+	// suarawarga_delivery_resends_total metric): the chat may get it twice, but
+	// never loses it. If the resend's outcome is unknown too, the message is
+	// marked failed rather than sent a third time (a crash loop must end). The
+	// default, for platforms without an idempotency key (Telegram, WhatsApp).
+	ResendOnce UncertainPolicy = iota
+	// ResendAlways sends it again, uncounted: the channel is idempotent by
+	// Outbound.Ref, so a resend can never show twice (the web chat).
+	ResendAlways
+)
+
+// UncertainSender is an optional Channel capability: the channel's policy for
+// messages whose outcome is unknown. A channel without it gets ResendOnce.
+type UncertainSender interface {
+	Uncertain() UncertainPolicy
+}
+
+// AttemptReporter is an optional Channel capability: its Send reports every
+// platform request to the Attempt in its context (AttemptFrom), right before the
+// request and after the platform accepted it. The delivery worker then records
+// the message in flight only while a request is really out (not while the
+// adapter waits for its rate limiter), and a message sent in several requests
+// resumes after the last part accepted. For a channel without it, the worker
+// records the message in flight just before calling Send.
+type AttemptReporter interface {
+	ReportsAttempts()
+}
+
+// Attempt is one delivery of one message, handed to Channel.Send in its context.
+type Attempt interface {
+	// Resume is the number of parts of the message accepted by earlier attempts:
+	// an adapter sending in parts starts at that part.
+	Resume() int
+	// Sending records that the request for part (counted from 0) is about to go
+	// out; the adapter must not make the request when it returns an error.
+	Sending(ctx context.Context, part int) error
+	// Accepted tells that the platform accepted part.
+	Accepted(part int)
+}
+
+type attemptKey struct{}
+
+// WithAttempt returns ctx carrying a.
+func WithAttempt(ctx context.Context, a Attempt) context.Context {
+	return context.WithValue(ctx, attemptKey{}, a)
+}
+
+// AttemptFrom returns the Attempt in ctx, or one that records nothing (a Send
+// called outside the delivery worker).
+func AttemptFrom(ctx context.Context) Attempt {
+	if a, ok := ctx.Value(attemptKey{}).(Attempt); ok {
+		return a
+	}
+	return noAttempt{}
+}
+
+type noAttempt struct{}
+
+func (noAttempt) Resume() int                        { return 0 }
+func (noAttempt) Sending(context.Context, int) error { return nil }
+func (noAttempt) Accepted(int)                       {}
+
+// ChatLock keeps one chat's delivery in one worker across processes; with a
+// single process the worker's own in-process exclusion is enough (nil).
+type ChatLock interface {
+	// TryLock takes the chat's lock without waiting; ok is false when another
+	// process holds it. unlock releases it.
+	TryLock(ctx context.Context, channel, chatID string) (unlock func(), ok bool, err error)
+}
+
 // Deliverer is the River worker that sends queued outbound messages, one chat
 // at a time and in the order they were queued, and records each as sent so it
 // is never sent twice.
+//
+// Each message is recorded in flight ("sending") before its platform request
+// and as sent after it; a failure to record the result is retried with backoff
+// until the database answers, never by calling the platform again. A message
+// found in flight when a chat's delivery starts is one whose outcome is unknown
+// (the process died in between): the channel's UncertainPolicy decides.
 type Deliverer struct {
 	river.WorkerDefaults[DeliverArgs]
 	DB       *gorm.DB
@@ -78,8 +162,40 @@ type Deliverer struct {
 	Jobs JobInserter
 	Log  *slog.Logger
 	Now  func() time.Time
+	// Lock keeps a chat in one worker across processes (PostgreSQL replicas).
+	Lock ChatLock
+	// MaxJobTime is how long one job sends before it yields the worker to
+	// other chats and comes back (default 45 s).
+	MaxJobTime time.Duration
+	// BookkeepingBackoff is the first wait before retrying a failed write of a
+	// message's result; it doubles up to 5 s (default 100 ms).
+	BookkeepingBackoff time.Duration
+	// Stopping, when closed, ends bookkeeping retries (the process is going
+	// away; what was not recorded is then an unknown outcome for the next one).
+	Stopping <-chan struct{}
 
-	locks sync.Map // channel+chat -> *sync.Mutex
+	mu    sync.Mutex
+	chats map[string]*chatRun
+}
+
+// chatRun is one chat being delivered in this process; again asks the running
+// job to look for queued messages once more before it stops, so a job that
+// found the chat busy can finish at once without a message being stranded.
+type chatRun struct{ again bool }
+
+// Timeout bounds a delivery job; it yields after MaxJobTime, and a result being
+// recorded is never abandoned by the cancellation.
+func (w *Deliverer) Timeout(*river.Job[DeliverArgs]) time.Duration {
+	return w.maxJobTime() + time.Minute
+}
+
+// NextRetry retries a failed delivery soon (0.5 s doubling up to 10 s): a
+// platform that is back must not find chats waiting for River's long backoff.
+func (w *Deliverer) NextRetry(job *river.Job[DeliverArgs]) time.Time {
+	d := 500 * time.Millisecond << min(max(job.Attempt-1, 0), 5)
+	d = min(d, 10*time.Second)
+	d += time.Duration(rand.Int64N(int64(d/5)+1)) - d/10
+	return time.Now().Add(d)
 }
 
 // Work sends every queued message of the chat, oldest first.
@@ -89,14 +205,41 @@ func (w *Deliverer) Work(ctx context.Context, job *river.Job[DeliverArgs]) error
 	if !ok {
 		return fmt.Errorf("deliver: channel %q is not running", args.Channel)
 	}
-	mu, _ := w.locks.LoadOrStore(args.Channel+"\x00"+args.ChatID, &sync.Mutex{})
-	mu.(*sync.Mutex).Lock()
-	defer mu.(*sync.Mutex).Unlock()
+	key := args.Channel + "\x00" + args.ChatID
+	if !w.begin(key) {
+		return nil // a job of this process is sending to the chat; it will look again
+	}
+	defer w.end(key)
+	if w.Lock != nil {
+		unlock, ok, err := w.Lock.TryLock(ctx, args.Channel, args.ChatID)
+		if err != nil {
+			return fmt.Errorf("deliver: lock chat: %w", err)
+		}
+		if !ok {
+			// Another process is sending to this chat; come back when it is likely done.
+			return river.JobSnooze(time.Second + time.Duration(rand.Int64N(int64(time.Second))))
+		}
+		defer unlock()
+	}
+	deadline := time.Now().Add(w.maxJobTime())
+	for {
+		err := w.drain(ctx, ch, args, deadline)
+		if err != nil {
+			return err
+		}
+		if !w.again(key) {
+			return nil
+		}
+	}
+}
 
+// drain sends the chat's queued messages until none is left.
+func (w *Deliverer) drain(ctx context.Context, ch Channel, args DeliverArgs, deadline time.Time) error {
 	for {
 		var batch []models.Message
 		err := w.DB.WithContext(ctx).
-			Where("channel = ? AND chat_id = ? AND direction = ? AND status = ?", args.Channel, args.ChatID, models.DirectionOut, models.MessageQueued).
+			Where("channel = ? AND chat_id = ? AND direction = ? AND status IN ?", args.Channel, args.ChatID, models.DirectionOut,
+				[]string{models.MessageQueued, models.MessageSending}).
 			Order("id").Limit(20).Find(&batch).Error
 		if err != nil {
 			return fmt.Errorf("deliver: load queued messages: %w", err)
@@ -105,6 +248,9 @@ func (w *Deliverer) Work(ctx context.Context, job *river.Job[DeliverArgs]) error
 			return nil
 		}
 		for _, m := range batch {
+			if time.Now().After(deadline) {
+				return river.JobSnooze(0) // let other chats have the worker; this job comes back at once
+			}
 			if err := w.sendOne(ctx, ch, m); err != nil {
 				return err
 			}
@@ -112,12 +258,68 @@ func (w *Deliverer) Work(ctx context.Context, job *river.Job[DeliverArgs]) error
 	}
 }
 
+// begin marks the chat as being delivered by this process; false means it
+// already is, and the running job was asked to look once more.
+func (w *Deliverer) begin(key string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.chats == nil {
+		w.chats = map[string]*chatRun{}
+	}
+	if r, ok := w.chats[key]; ok {
+		r.again = true
+		return false
+	}
+	w.chats[key] = &chatRun{}
+	return true
+}
+
+// again reports (and clears) a request to look for queued messages once more.
+func (w *Deliverer) again(key string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r := w.chats[key]
+	if r == nil || !r.again {
+		return false
+	}
+	r.again = false
+	return true
+}
+
+// end forgets the chat's run. A job that ends with an error comes back
+// (River retries it), and the messages another job asked about with it.
+func (w *Deliverer) end(key string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.chats, key)
+}
+
 func (w *Deliverer) sendOne(ctx context.Context, ch Channel, m models.Message) error {
+	policy := ResendOnce
+	if u, ok := ch.(UncertainSender); ok {
+		policy = u.Uncertain()
+	}
+	a := &attempt{w: w, m: &m, parts: m.PartsSent, resends: m.Resends}
+	if m.Status == models.MessageSending {
+		// The outcome of the last request is unknown: the process that made it
+		// died (or stopped) before it could record the answer.
+		switch {
+		case policy == ResendAlways:
+			a.inFlight = true
+		case m.Resends >= 1:
+			w.log().Error("message outcome unknown twice; marked failed, not sent a third time",
+				slog.String("channel", m.Channel), slog.Int64("message_id", m.ID))
+			return w.markFailed(ctx, m.ID, "outcome unknown twice")
+		default:
+			a.inFlight, a.resends = true, m.Resends+1
+			w.log().Warn("message outcome unknown after a restart; sending it again (the chat may get it twice)",
+				slog.String("channel", m.Channel), slog.Int64("message_id", m.ID), slog.Int("part", m.PartsSent))
+		}
+	}
 	var out Outbound
 	if m.Payload != "" {
 		if err := json.Unmarshal([]byte(m.Payload), &out); err != nil {
-			w.markFailed(ctx, m.ID, "payload: "+err.Error())
-			return nil
+			return w.markFailed(ctx, m.ID, "payload: "+err.Error())
 		}
 	}
 	out.Channel, out.ChatID, out.Ref = m.Channel, m.ChatID, m.ID
@@ -129,12 +331,23 @@ func (w *Deliverer) sendOne(ctx context.Context, ch Channel, m models.Message) e
 			return err
 		}
 	}
-	platformID, err := ch.Send(ctx, out)
+	_, reports := ch.(AttemptReporter)
+	if !reports && policy != ResendAlways {
+		// An idempotent channel needs no in-flight record: a crash leaves the
+		// message queued and it is simply sent again.
+		if err := a.Sending(ctx, a.parts); err != nil {
+			return err
+		}
+	}
+	platformID, err := ch.Send(WithAttempt(ctx, a), out)
 	var ra *RetryAfterError
 	switch {
 	case err == nil:
 	case errors.As(err, &ra):
 		w.log().Warn("channel asked to slow down", slog.String("channel", m.Channel), slog.Duration("retry_after", ra.After))
+		if err := a.requeue(ctx); err != nil {
+			return err
+		}
 		return river.JobSnooze(ra.After)
 	case errors.Is(err, ErrUnreachable):
 		w.log().Info("recipient unreachable; dropping its queued messages", slog.String("channel", m.Channel), slog.Int64("citizen_id", m.CitizenID))
@@ -144,18 +357,21 @@ func (w *Deliverer) sendOne(ctx context.Context, ch Channel, m models.Message) e
 		return w.setStatus(ctx, m.ID, models.MessageWaiting, err.Error())
 	case errors.Is(err, ErrRejected):
 		w.log().Warn("message rejected by platform", slog.String("channel", m.Channel), slog.Int64("message_id", m.ID), slog.Any("error", err))
-		w.markFailed(ctx, m.ID, err.Error())
-		return nil
+		return w.markFailed(ctx, m.ID, err.Error())
 	default:
+		if rerr := a.requeue(ctx); rerr != nil {
+			return rerr
+		}
 		return fmt.Errorf("deliver message %d: %w", m.ID, err)
 	}
-	now := w.now()
-	upd := map[string]any{"status": models.MessageSent, "sent_at": now, "error": ""}
+	upd := map[string]any{"status": models.MessageSent, "sent_at": w.now(), "error": "", "parts_sent": 0, "resends": a.resends}
 	if platformID != "" {
 		upd["platform_id"] = platformID
 	}
-	if err := w.DB.WithContext(context.WithoutCancel(ctx)).Model(&models.Message{}).Where("id = ?", m.ID).Updates(upd).Error; err != nil {
-		return fmt.Errorf("deliver: mark message %d sent: %w", m.ID, err)
+	if err := w.settle(ctx, m.ID, "mark sent", func(db *gorm.DB) error {
+		return db.Model(&models.Message{}).Where("id = ?", m.ID).Updates(upd).Error
+	}); err != nil {
+		return err
 	}
 	if obs, ok := ch.(SentObserver); ok {
 		obs.Sent(ctx, out, platformID)
@@ -163,30 +379,108 @@ func (w *Deliverer) sendOne(ctx context.Context, ch Channel, m models.Message) e
 	return nil
 }
 
-func (w *Deliverer) markFailed(ctx context.Context, id int64, reason string) {
-	if err := w.setStatus(ctx, id, models.MessageFailed, reason); err != nil {
-		w.log().Error("mark message failed", slog.Int64("message_id", id), slog.Any("error", err))
-	}
+// attempt is the Deliverer's Attempt for one message.
+type attempt struct {
+	w        *Deliverer
+	m        *models.Message
+	parts    int  // parts accepted so far, by this attempt or earlier ones
+	resends  int  // the message's resend count to record
+	inFlight bool // the database says "sending" for a part whose answer is not recorded
 }
 
-func (w *Deliverer) setStatus(ctx context.Context, id int64, status, reason string) error {
-	err := w.DB.WithContext(context.WithoutCancel(ctx)).Model(&models.Message{}).Where("id = ?", id).
-		Updates(map[string]any{"status": status, "error": reason}).Error
+func (a *attempt) Resume() int { return a.parts }
+
+// Sending records the message in flight with the parts accepted so far: one
+// write, which also records the answer to the previous part.
+func (a *attempt) Sending(ctx context.Context, part int) error {
+	now := a.w.now()
+	err := a.w.DB.WithContext(ctx).Model(&models.Message{}).Where("id = ?", a.m.ID).
+		Updates(map[string]any{"status": models.MessageSending, "parts_sent": part, "sending_at": now, "resends": a.resends}).Error
 	if err != nil {
-		return fmt.Errorf("deliver: mark message %d %s: %w", id, status, err)
+		return fmt.Errorf("deliver: record message %d in flight: %w", a.m.ID, err)
 	}
+	a.parts, a.inFlight = part, true
 	return nil
 }
 
-func (w *Deliverer) markUnreachable(ctx context.Context, m models.Message) error {
-	return w.DB.WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&models.Message{}).
-			Where("channel = ? AND chat_id = ? AND direction = ? AND status = ?", m.Channel, m.ChatID, models.DirectionOut, models.MessageQueued).
-			Updates(map[string]any{"status": models.MessageFailed, "error": "unreachable"}).Error; err != nil {
-			return err
+func (a *attempt) Accepted(part int) { a.parts = part + 1 }
+
+// requeue records that the platform did not take the message (or took only
+// some parts of it), so the next attempt is an ordinary one.
+func (a *attempt) requeue(ctx context.Context) error {
+	if !a.inFlight && a.parts == a.m.PartsSent {
+		return nil
+	}
+	upd := map[string]any{"status": models.MessageQueued, "parts_sent": a.parts, "resends": a.resends}
+	return a.w.settle(ctx, a.m.ID, "requeue", func(db *gorm.DB) error {
+		return db.Model(&models.Message{}).Where("id = ?", a.m.ID).Updates(upd).Error
+	})
+}
+
+// settle writes a message's result, retrying with backoff until the database
+// takes it: the platform already answered, so giving up here would send the
+// message again. It ends early only when the process is stopping.
+func (w *Deliverer) settle(ctx context.Context, id int64, what string, write func(db *gorm.DB) error) error {
+	ctx = context.WithoutCancel(ctx)
+	backoff := w.BookkeepingBackoff
+	if backoff <= 0 {
+		backoff = 100 * time.Millisecond
+	}
+	for tries := 1; ; tries++ {
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := write(w.DB.WithContext(wctx))
+		cancel()
+		if err == nil {
+			if tries > 1 {
+				w.log().Info("delivery bookkeeping recorded after retries", slog.String("what", what), slog.Int64("message_id", id), slog.Int("tries", tries))
+			}
+			return nil
 		}
-		return tx.Model(&models.Citizen{}).Where("id = ?", m.CitizenID).Update("unreachable", true).Error
-	}, &sql.TxOptions{})
+		if tries == 1 || tries%20 == 0 {
+			w.log().Warn("delivery bookkeeping failed; retrying without sending again", slog.String("what", what),
+				slog.Int64("message_id", id), slog.Int("tries", tries), slog.Any("error", err))
+		}
+		select {
+		case <-w.Stopping:
+			return fmt.Errorf("deliver: %s of message %d not recorded before stopping: %w", what, id, err)
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+func (w *Deliverer) markFailed(ctx context.Context, id int64, reason string) error {
+	return w.setStatus(ctx, id, models.MessageFailed, reason)
+}
+
+// setStatus records a message's final (or waiting) status, with the settle
+// retries: the platform has answered.
+func (w *Deliverer) setStatus(ctx context.Context, id int64, status, reason string) error {
+	return w.settle(ctx, id, "mark "+status, func(db *gorm.DB) error {
+		return db.Model(&models.Message{}).Where("id = ?", id).
+			Updates(map[string]any{"status": status, "error": reason, "parts_sent": 0}).Error
+	})
+}
+
+func (w *Deliverer) markUnreachable(ctx context.Context, m models.Message) error {
+	return w.settle(ctx, m.ID, "mark unreachable", func(db *gorm.DB) error {
+		return db.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Model(&models.Message{}).
+				Where("channel = ? AND chat_id = ? AND direction = ? AND status IN ?", m.Channel, m.ChatID, models.DirectionOut,
+					[]string{models.MessageQueued, models.MessageSending}).
+				Updates(map[string]any{"status": models.MessageFailed, "error": "unreachable"}).Error; err != nil {
+				return err
+			}
+			return tx.Model(&models.Citizen{}).Where("id = ?", m.CitizenID).Update("unreachable", true).Error
+		}, &sql.TxOptions{})
+	})
+}
+
+func (w *Deliverer) maxJobTime() time.Duration {
+	if w.MaxJobTime > 0 {
+		return w.MaxJobTime
+	}
+	return 45 * time.Second
 }
 
 func (w *Deliverer) log() *slog.Logger {

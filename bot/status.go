@@ -33,9 +33,9 @@ func (w *Deliverer) HandleStatus(ctx context.Context, st StatusUpdate) error {
 	switch st.State {
 	case DeliverySent, DeliveryDelivered, DeliveryRead:
 		upd := map[string]any{}
-		if final && m.Status == models.MessageQueued {
-			// Accepted before the process could record it: record it now, so the
-			// worker does not send it again.
+		if final && (m.Status == models.MessageQueued || m.Status == models.MessageSending) {
+			// Accepted before the process could record it (it died in between, or is
+			// about to record it): record it now, so the worker does not send it again.
 			upd["status"], upd["sent_at"], upd["error"] = models.MessageSent, at, ""
 			if st.PlatformID != "" && m.PlatformID == nil {
 				upd["platform_id"] = st.PlatformID
@@ -111,7 +111,7 @@ func (w *Deliverer) resend(ctx context.Context, m models.Message) error {
 	w.log().Info("message dropped by the platform after the send; sending it again", slog.String("channel", m.Channel), slog.Int64("message_id", m.ID))
 	return w.DB.WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Model(&models.Message{}).Where("id = ?", m.ID).
-			Updates(map[string]any{"status": models.MessageQueued, "error": "", "platform_id": nil}).Error; err != nil {
+			Updates(map[string]any{"status": models.MessageQueued, "error": "", "platform_id": nil, "parts_sent": 0}).Error; err != nil {
 			return fmt.Errorf("requeue message %d: %w", m.ID, err)
 		}
 		return insertJobs(ctx, tx, w.Jobs, []river.InsertManyParams{{Args: DeliverArgs{Channel: m.Channel, ChatID: m.ChatID}}})

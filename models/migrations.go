@@ -36,6 +36,7 @@ var migrations = []migration{
 	{ID: "0008_message_delivery_receipts", Up: sqlSteps(schema0008)},
 	{ID: "0009_attachment_previews", Up: sqlSteps(schema0009)},
 	{ID: "0010_category_words", Up: sqlSteps(schema0010)},
+	{ID: "0011_delivery_in_flight", Up: sqlSteps(schema0011)},
 }
 
 // schema0008 records the delivery receipts a platform reports (delivered, read)
@@ -78,6 +79,20 @@ CREATE INDEX idx_messages_chat_queued ON messages (channel, chat_id, id) WHERE s
 const schema0005 = `
 DROP INDEX idx_messages_status;
 CREATE INDEX idx_messages_failed ON messages (channel) WHERE status = 'failed'
+`
+
+// schema0011 records an outbound message in flight: "sending" from just before
+// the platform request until its result is recorded, with the parts of a message
+// sent in several requests already accepted (parts_sent), when it went out
+// (sending_at), and how often it was sent again after a crash left its outcome
+// unknown (resends). The delivery queue's index covers the messages in flight.
+const schema0011 = `
+ALTER TABLE messages ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN sending_at {{ts}};
+DROP INDEX idx_messages_chat_queued;
+CREATE INDEX idx_messages_chat_pending ON messages (channel, chat_id, id) WHERE status IN ('queued', 'sending');
+CREATE INDEX idx_messages_resent ON messages (channel) WHERE resends > 0
 `
 
 // complaintTextSearch gives the console's text search (LOWER(description|address) LIKE

@@ -18,12 +18,15 @@ const (
 	DirectionOut = "out"
 )
 
-// Message statuses: inbound rows are "received"; outbound rows go queued -> sent or failed,
-// or queued -> waiting -> queued when the platform allows the message only after the
-// person writes again (the WhatsApp Cloud API's 24-hour window).
+// Message statuses: inbound rows are "received"; outbound rows go queued ->
+// sending (a platform request is out) -> sent or failed, or back to queued when
+// the platform refused it for now, or queued -> waiting -> queued when the
+// platform allows the message only after the person writes again (the WhatsApp
+// Cloud API's 24-hour window).
 const (
 	MessageReceived = "received"
 	MessageQueued   = "queued"
+	MessageSending  = "sending"
 	MessageSent     = "sent"
 	MessageFailed   = "failed"
 	MessageWaiting  = "waiting"
@@ -105,11 +108,18 @@ type Message struct {
 	Kind           string
 	Text           string
 	Payload        string // JSON: choices, location, photo reference
-	Status         string // MessageReceived, MessageQueued, MessageSent, MessageFailed or MessageWaiting
+	Status         string // MessageReceived, MessageQueued, MessageSending, MessageSent, MessageFailed or MessageWaiting
 	Error          string
 	ComplaintID    *int64 // the complaint a notification to the citizen is about
-	CreatedAt      time.Time
-	SentAt         *time.Time
+	// PartsSent counts the platform requests of this message already accepted
+	// (a long text or a photo with a long caption goes out in several).
+	PartsSent int
+	// Resends counts how often the message was sent again after a crash left
+	// its outcome unknown: each is a message the chat may have received twice.
+	Resends   int
+	CreatedAt time.Time
+	SendingAt *time.Time // when the last platform request of it went out
+	SentAt    *time.Time
 	// DeliveredAt and ReadAt are set when the platform reports the message
 	// reached the person's phone and was read (WhatsApp Cloud API statuses).
 	DeliveredAt *time.Time

@@ -292,11 +292,12 @@ func (c *Channel) download(ctx context.Context, fileID string, limit int64) ([]b
 // "/status@SuaraWargaBot OKI-2611-0001" becomes "/status OKI-2611-0001".
 // A /start deep link keeps its payload: "/start PAYLOAD".
 func (c *Channel) commandText(text string) string {
-	if !strings.HasPrefix(text, "/") || c.api == nil || c.api.Self.UserName == "" {
+	self := c.BotUsername()
+	if !strings.HasPrefix(text, "/") || self == "" {
 		return text
 	}
 	cmd, rest, _ := strings.Cut(text, " ")
-	if name, at, ok := strings.Cut(cmd, "@"); ok && strings.EqualFold(at, c.api.Self.UserName) {
+	if name, at, ok := strings.Cut(cmd, "@"); ok && strings.EqualFold(at, self) {
 		if rest == "" {
 			return name
 		}

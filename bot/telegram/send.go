@@ -34,34 +34,36 @@ type part struct {
 
 // Send renders out as one or more Telegram messages and returns the platform id
 // "chatid:messageid" of the last one (the one with the keyboard). Every part is
-// paced here by the channel's Limiter, which learns when each request returned.
-// When a part fails, the parts already sent are remembered by out.Ref, so the
-// retry sends only the rest.
+// paced here by the channel's Limiter, which learns when each request returned,
+// and reported to the delivery worker's bot.Attempt right before its request
+// and once Telegram accepted it; so a retry after a failure, or after a crash,
+// starts at the first part not accepted (Attempt.Resume).
 func (c *Channel) Send(ctx context.Context, out bot.Outbound) (string, error) {
 	chatID, err := strconv.ParseInt(out.ChatID, 10, 64)
 	if err != nil {
 		return "", fmt.Errorf("telegram: chat id %q: %w", out.ChatID, bot.ErrRejected)
 	}
-	parts := c.plan(out)
-	c.mu.Lock()
-	start := c.progress[out.Ref]
-	c.mu.Unlock()
-	if out.Ref == 0 {
-		start = 0
+	if err := c.connected(); err != nil {
+		return "", err
 	}
+	parts := c.plan(out)
+	att := bot.AttemptFrom(ctx)
 	var last string
-	for i := start; i < len(parts); i++ {
+	for i := min(att.Resume(), len(parts)); i < len(parts); i++ {
 		release, err := c.lim.Acquire(ctx, out.ChatID)
 		if err != nil {
-			c.setProgress(out.Ref, i)
+			return "", err
+		}
+		if err := att.Sending(ctx, i); err != nil {
+			release()
 			return "", err
 		}
 		id, err := c.sendPart(ctx, chatID, parts[i])
 		release()
 		if err != nil {
-			c.setProgress(out.Ref, i)
 			return "", err
 		}
+		att.Accepted(i)
 		c.mu.Lock()
 		if parts[i].removeKB {
 			delete(c.replyKB, out.ChatID)
@@ -72,22 +74,13 @@ func (c *Channel) Send(ctx context.Context, out bot.Outbound) (string, error) {
 		c.mu.Unlock()
 		last = fmt.Sprintf("%d:%d", chatID, id)
 	}
-	c.setProgress(out.Ref, 0)
 	return last, nil
 }
 
-func (c *Channel) setProgress(ref int64, n int) {
-	if ref == 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if n == 0 {
-		delete(c.progress, ref)
-		return
-	}
-	c.progress[ref] = n
-}
+// ReportsAttempts tells the delivery worker that Send reports each request to its bot.Attempt.
+func (c *Channel) ReportsAttempts() {}
+
+var _ bot.AttemptReporter = (*Channel)(nil)
 
 // sendPart makes one send call. It is not abandoned halfway when ctx is
 // cancelled (only bounded by RequestTimeout): a request cut off after Telegram

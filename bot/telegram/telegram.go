@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -122,15 +123,15 @@ func (keyTranslator) T(_, key string, _ map[string]any) string { return key }
 // Channel is the Telegram adapter; it implements bot.Channel and, in webhook
 // mode, http.Handler for the webhook endpoint.
 type Channel struct {
-	opts Options
-	api  *tgbotapi.BotAPI
-	log  *slog.Logger
-	lim  *Limiter
+	opts    Options
+	api     atomic.Pointer[tgbotapi.BotAPI] // set once getMe succeeded
+	lastErr atomic.Pointer[error]           // why getMe failed last
+	log     *slog.Logger
+	lim     *Limiter
 
 	mu        sync.Mutex
 	handler   bot.InboundHandler
 	tokens    map[string]string // callback token -> choice id, for ids too long for callback_data
-	progress  map[int64]int     // outbound ref -> parts already sent, so a retry never repeats them
 	replyKB   map[string]bool   // chats showing the location reply keyboard
 	chatLang  map[string]string // chat -> language hint of its last message
 	groupsMet map[int64]bool    // group chats already told the bot serves private chats only
@@ -143,8 +144,13 @@ var (
 
 var silenceLibrary sync.Once
 
-// New checks the token with getMe (the library's constructor does) and builds the channel.
-func New(ctx context.Context, opts Options) (*Channel, error) {
+// ErrBadToken is returned by Connect (and so by Run) when Telegram refuses the
+// bot token (401 Unauthorized, or 404 for a malformed one): retrying cannot help.
+var ErrBadToken = errors.New("telegram refused the bot token: check TELEGRAM_BOT_TOKEN")
+
+// New checks the options and builds the channel; it makes no request. Run (or
+// Connect) checks the token with getMe, retrying while Telegram is unreachable.
+func New(_ context.Context, opts Options) (*Channel, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
@@ -153,22 +159,75 @@ func New(ctx context.Context, opts Options) (*Channel, error) {
 		// The library logs through the standard logger only in code paths we do not use; keep it quiet anyway.
 		_ = tgbotapi.SetLogger(stdlog.New(io.Discard, "", 0))
 	})
-	c := &Channel{
+	return &Channel{
 		opts: opts, log: opts.Logger.With(slog.String("channel", Name)), lim: opts.Limiter,
-		tokens: map[string]string{}, progress: map[int64]int{}, replyKB: map[string]bool{},
+		tokens: map[string]string{}, replyKB: map[string]bool{},
 		chatLang: map[string]string{}, groupsMet: map[int64]bool{},
+	}, nil
+}
+
+// Connect checks the token with getMe (the library's constructor does),
+// retrying with backoff (200 ms doubling to 30 s) while Telegram or the network
+// fails, until ctx ends. A refused token is ErrBadToken at once.
+func (c *Channel) Connect(ctx context.Context) error {
+	backoff := 200 * time.Millisecond
+	for tries := 1; ; tries++ {
+		if c.api.Load() != nil {
+			return nil
+		}
+		err := c.getMe(ctx)
+		if err == nil || errors.Is(err, ErrBadToken) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		c.lastErr.Store(&err)
+		c.log.Warn("telegram getMe failed; retrying", slog.Int("tries", tries), slog.Any("error", err), slog.Duration("backoff", backoff))
+		if sleepUntil(ctx, time.Now().Add(backoff)) != nil {
+			return ctx.Err()
+		}
+		backoff = min(backoff*2, 30*time.Second)
 	}
-	cctx, cancel := context.WithTimeout(ctx, opts.RequestTimeout)
+}
+
+func (c *Channel) getMe(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, c.opts.RequestTimeout)
 	defer cancel()
-	cl := &callClient{ctx: cctx, base: opts.HTTPClient}
-	api, err := tgbotapi.NewBotAPIWithClient(opts.Token, opts.APIURL+"/bot%s/%s", cl)
+	cl := &callClient{ctx: cctx, base: c.opts.HTTPClient}
+	api, err := tgbotapi.NewBotAPIWithClient(c.opts.Token, c.opts.APIURL+"/bot%s/%s", cl)
 	if err != nil {
-		return nil, c.wrap("getMe", cl.status, err)
+		var te *tgbotapi.Error
+		if errors.As(err, &te) && (te.Code == http.StatusUnauthorized || te.Code == http.StatusNotFound) {
+			return fmt.Errorf("%w (getMe: %d %s)", ErrBadToken, te.Code, c.redact(te.Message))
+		}
+		return c.wrap("getMe", cl.status, err)
 	}
-	api.Client = opts.HTTPClient
-	c.api = api
-	c.log.Info("telegram bot ready", slog.String("bot_username", api.Self.UserName), slog.Bool("webhook", opts.WebhookURL != ""))
-	return c, nil
+	api.Client = c.opts.HTTPClient
+	c.api.Store(api)
+	c.log.Info("telegram bot ready", slog.String("bot_username", api.Self.UserName), slog.Bool("webhook", c.opts.WebhookURL != ""))
+	return nil
+}
+
+// Ready is nil once getMe succeeded; before, it says what failed (for /readyz).
+func (c *Channel) Ready() error {
+	if c.api.Load() != nil {
+		return nil
+	}
+	if p := c.lastErr.Load(); p != nil {
+		return fmt.Errorf("telegram not connected yet: %w", *p)
+	}
+	return errors.New("telegram not connected yet")
+}
+
+var _ bot.Readier = (*Channel)(nil)
+
+// connected is nil once getMe succeeded; before, sends wait (a RetryAfterError).
+func (c *Channel) connected() error {
+	if c.api.Load() == nil {
+		return &bot.RetryAfterError{After: 2 * time.Second}
+	}
+	return nil
 }
 
 // Name returns "telegram".
@@ -177,14 +236,25 @@ func (c *Channel) Name() string { return Name }
 // Limiter returns the pacer of this bot's sends, for the delivery worker.
 func (c *Channel) Limiter() *Limiter { return c.lim }
 
-// BotUsername is the bot's @username as getMe reported it.
-func (c *Channel) BotUsername() string { return c.api.Self.UserName }
+// BotUsername is the bot's @username as getMe reported it ("" before Connect).
+func (c *Channel) BotUsername() string {
+	if api := c.api.Load(); api != nil {
+		return api.Self.UserName
+	}
+	return ""
+}
 
 // Run receives updates until ctx is cancelled: through the webhook when
 // WebhookURL is set (after setWebhook), otherwise by long polling (after deleteWebhook).
 func (c *Channel) Run(ctx context.Context, h bot.InboundHandler) error {
 	if h == nil {
 		return errors.New("telegram: nil inbound handler")
+	}
+	if err := c.Connect(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
 	}
 	c.mu.Lock()
 	c.handler = h
@@ -247,7 +317,7 @@ func (c *Channel) request(ctx context.Context, method string, params tgbotapi.Pa
 func (c *Channel) callAPI(ctx context.Context, timeout time.Duration) (*tgbotapi.BotAPI, *callClient, context.CancelFunc) {
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	cl := &callClient{ctx: cctx, base: c.opts.HTTPClient}
-	api := *c.api
+	api := *c.api.Load()
 	api.Client = cl
 	return &api, cl, cancel
 }

@@ -35,6 +35,9 @@ func newSetup(t *testing.T) *setup {
 		Limiter: NewLimiter(fastLimits.GlobalPerSecond, fastLimits.ChatPerSecond, fastLimits.ChatBurst),
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)), PollTimeout: time.Second})
 	require.NoError(t, err)
+	require.Error(t, ch.Ready(), "not ready before getMe")
+	require.NoError(t, ch.Connect(t.Context()))
+	require.NoError(t, ch.Ready())
 	require.Equal(t, telegramtest.BotUsername, ch.BotUsername())
 	return &setup{fake: fake, ch: ch, dir: dir}
 }
@@ -207,11 +210,58 @@ func TestSendResumesAfterPartialFailure(t *testing.T) {
 		return nil
 	})
 	out := bot.Outbound{ChatID: "7", Text: strings.Repeat("Satu kalimat. ", 400), Ref: 99}
-	_, err := s.ch.Send(t.Context(), out)
+	att := &partsAttempt{}
+	ctx := bot.WithAttempt(t.Context(), att)
+	_, err := s.ch.Send(ctx, out)
 	require.Error(t, err)
-	_, err = s.ch.Send(t.Context(), out)
+	require.Equal(t, []int{0, 1}, att.sending, "each part is reported before its request")
+	require.Equal(t, 1, att.Resume(), "the first part was accepted")
+	_, err = s.ch.Send(ctx, out)
 	require.NoError(t, err)
 	require.Len(t, s.fake.Messages(7), 2, "the part that went out is not sent again")
+	require.Equal(t, []int{0, 1, 1}, att.sending)
+}
+
+// partsAttempt is a bot.Attempt that remembers what the adapter reported.
+type partsAttempt struct {
+	sending  []int
+	accepted int
+}
+
+func (a *partsAttempt) Resume() int { return a.accepted }
+func (a *partsAttempt) Sending(_ context.Context, part int) error {
+	a.sending = append(a.sending, part)
+	return nil
+}
+func (a *partsAttempt) Accepted(part int) { a.accepted = part + 1 }
+
+func TestConnectRetriesUntilTelegramAnswers(t *testing.T) {
+	fake := telegramtest.New(t, telegramtest.Options{})
+	var calls int
+	var mu sync.Mutex
+	fake.SetFaults(func(r telegramtest.Request) *telegramtest.Fault {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Method != "getMe" {
+			return nil
+		}
+		calls++
+		switch calls {
+		case 1:
+			return &telegramtest.Fault{Status: http.StatusBadGateway}
+		case 2:
+			return &telegramtest.Fault{Drop: true}
+		}
+		return nil
+	})
+	ch, err := New(t.Context(), Options{Token: fake.Token, APIURL: fake.URL, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	_, err = ch.Send(t.Context(), bot.Outbound{ChatID: "5", Text: "x"})
+	var ra *bot.RetryAfterError
+	require.ErrorAs(t, err, &ra, "a send before getMe waits instead of failing the message")
+	require.NoError(t, ch.Connect(t.Context()))
+	require.Equal(t, 3, calls)
+	require.Equal(t, telegramtest.BotUsername, ch.BotUsername())
 }
 
 func TestPollingTranslatesUpdates(t *testing.T) {
@@ -266,7 +316,10 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	_, err = New(t.Context(), Options{Token: "t", WebhookURL: "https://x/telegram/webhook", WebhookSecret: "bad secret!"})
 	require.Error(t, err)
 	fake := telegramtest.New(t, telegramtest.Options{})
-	_, err = New(t.Context(), Options{Token: "wrong", APIURL: fake.URL})
-	require.Error(t, err)
-	require.NotContains(t, err.Error(), "wrong/getMe")
+	ch, err := New(t.Context(), Options{Token: "wrong", APIURL: fake.URL, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err, "New makes no request")
+	err = ch.Connect(t.Context())
+	require.ErrorIs(t, err, ErrBadToken, "a refused token is not retried")
+	require.NotContains(t, err.Error(), "wrong")
+	require.ErrorIs(t, ch.Run(t.Context(), bot.InboundHandlerFunc(func(context.Context, bot.Inbound) error { return nil })), ErrBadToken)
 }

@@ -167,6 +167,12 @@ func (c *Channel) Send(_ context.Context, out bot.Outbound) (string, error) {
 	return fmt.Sprintf("web-%d", out.Ref), nil
 }
 
+// Uncertain is bot.ResendAlways: a message is shown once by its id however
+// often it is "sent", so the delivery worker needs no in-flight record for it.
+func (c *Channel) Uncertain() bot.UncertainPolicy { return bot.ResendAlways }
+
+var _ bot.UncertainSender = (*Channel)(nil)
+
 // Sent wakes the chat's long-polls once the message is recorded as sent, so the
 // poll that wakes up finds it in the history.
 func (c *Channel) Sent(_ context.Context, out bot.Outbound, _ string) { c.broker.wake(out.ChatID) }

@@ -56,12 +56,8 @@ func (c *Channel) Send(ctx context.Context, out bot.Outbound) (string, error) {
 	if len(parts) == 0 {
 		return "", nil
 	}
-	c.mu.Lock()
-	start := c.progress[out.Ref]
-	c.mu.Unlock()
-	if out.Ref == 0 {
-		start = 0
-	}
+	att := bot.AttemptFrom(ctx)
+	start := min(att.Resume(), len(parts))
 	typing := c.pacer.Pacing().Typing
 	if typing > 0 {
 		if err := cli.SendChatPresence(ctx, jid, types.ChatPresenceComposing, types.ChatPresenceMediaText); err != nil {
@@ -75,18 +71,19 @@ func (c *Channel) Send(ctx context.Context, out bot.Outbound) (string, error) {
 	for i := start; i < len(parts); i++ {
 		if i > start {
 			if err := c.pacer.Wait(ctx, Name, out.ChatID); err != nil {
-				c.setProgress(out.Ref, i)
 				return "", err
 			}
 		}
-		id, err := c.sendPart(ctx, cli, jid, parts[i])
-		if err != nil {
-			c.setProgress(out.Ref, i)
+		if err := att.Sending(ctx, i); err != nil {
 			return "", err
 		}
+		id, err := c.sendPart(ctx, cli, jid, parts[i])
+		if err != nil {
+			return "", err
+		}
+		att.Accepted(i)
 		last = id
 	}
-	c.setProgress(out.Ref, 0)
 	if typing > 0 {
 		_ = cli.SendChatPresence(context.WithoutCancel(ctx), jid, types.ChatPresencePaused, types.ChatPresenceMediaText)
 	}
@@ -98,6 +95,12 @@ func (c *Channel) Send(ctx context.Context, out bot.Outbound) (string, error) {
 	c.mu.Unlock()
 	return last, nil
 }
+
+// ReportsAttempts tells the delivery worker that Send reports each request to its
+// bot.Attempt, so the "typing…" pause before it is not counted as in flight.
+func (c *Channel) ReportsAttempts() {}
+
+var _ bot.AttemptReporter = (*Channel)(nil)
 
 // mayMessage enforces the first-contact rule and the daily cap for quiet numbers.
 func (c *Channel) mayMessage(ctx context.Context, chatID string) error {
@@ -123,19 +126,6 @@ func (c *Channel) mayMessage(ctx context.Context, chatID string) error {
 	wait := min(max(oldest.Add(coldAfter).Sub(now), time.Minute), maxCapWait)
 	c.log.Info("whatsapp daily cap reached for a quiet chat; holding its messages", slog.Int("sent_24h", n), slog.Duration("retry_after", wait))
 	return &bot.RetryAfterError{After: wait}
-}
-
-func (c *Channel) setProgress(ref int64, n int) {
-	if ref == 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if n == 0 {
-		delete(c.progress, ref)
-		return
-	}
-	c.progress[ref] = n
 }
 
 // plan splits out into WhatsApp messages: the photo with as much text as fits a

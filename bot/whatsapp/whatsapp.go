@@ -146,11 +146,10 @@ type Channel struct {
 	pacer *Pacer
 	clock Clock
 
-	mu       sync.Mutex
-	client   Client
-	state    State
-	choices  map[string][]bot.Choice // chat -> choices of the newest message sent to it
-	progress map[int64]int           // outbound ref -> parts already sent, so a retry never repeats them
+	mu      sync.Mutex
+	client  Client
+	state   State
+	choices map[string][]bot.Choice // chat -> choices of the newest message sent to it
 }
 
 var _ bot.Channel = (*Channel)(nil)
@@ -163,7 +162,7 @@ func New(opts Options) (*Channel, error) {
 	}
 	c := &Channel{
 		opts: opts, log: opts.Logger.With(slog.String("channel", Name)), pacer: opts.Pacer, clock: opts.Clock,
-		choices: map[string][]bot.Choice{}, progress: map[int64]int{},
+		choices: map[string][]bot.Choice{},
 	}
 	c.setStatus(StatusStarting, nil)
 	return c, nil

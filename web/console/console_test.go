@@ -665,6 +665,7 @@ func TestMetrics(t *testing.T) {
 			{CitizenID: budi.ID, Direction: models.DirectionIn, Channel: "telegram", ChatID: "b", Status: models.MessageReceived},
 			{CitizenID: budi.ID, Direction: models.DirectionOut, Channel: "telegram", ChatID: "b", Status: models.MessageSent},
 			{CitizenID: budi.ID, Direction: models.DirectionOut, Channel: "telegram", ChatID: "b", Status: models.MessageFailed},
+			{CitizenID: budi.ID, Direction: models.DirectionOut, Channel: "telegram", ChatID: "b", Status: models.MessageSent, Resends: 1},
 		} {
 			m.CreatedAt = f.now
 			require.NoError(t, db.Create(&m).Error)
@@ -676,9 +677,10 @@ func TestMetrics(t *testing.T) {
 		for _, line := range []string{
 			"# TYPE suarawarga_messages_total counter",
 			`suarawarga_messages_total{channel="telegram",direction="in"} 1`,
-			`suarawarga_messages_total{channel="telegram",direction="out"} 2`,
+			`suarawarga_messages_total{channel="telegram",direction="out"} 3`,
 			`suarawarga_messages_total{channel="webchat",direction="in"} 1`,
 			`suarawarga_delivery_failures_total{channel="telegram"} 1`,
+			`suarawarga_delivery_resends_total{channel="telegram"} 1`,
 			"# TYPE suarawarga_queue_jobs gauge",
 			`suarawarga_complaints{status="terdisposisi"} 3`,
 			`suarawarga_complaints{status="selesai"} 0`,

@@ -126,6 +126,21 @@ func metricsText(ctx context.Context, db *gorm.DB, now time.Time) ([]byte, error
 	}
 	m.write(&b)
 
+	var resends []struct {
+		Channel string
+		N       int64
+	}
+	if err := db.Model(&models.Message{}).Select("channel, SUM(resends) AS n").Where("resends > 0").Group("channel").Order("channel").
+		Scan(&resends).Error; err != nil {
+		return nil, fmt.Errorf("count resends: %w", err)
+	}
+	m = metric{name: "suarawarga_delivery_resends_total", kind: "counter",
+		help: "Outbound messages sent again because a crash left it unknown whether the platform had them (each may have reached the chat twice), per channel."}
+	for _, r := range resends {
+		m.samples = append(m.samples, sample{labels: [][2]string{{"channel", r.Channel}}, value: r.N})
+	}
+	m.write(&b)
+
 	var jobs []struct {
 		Queue, State string
 		N            int64
