@@ -90,6 +90,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	} else if loaded {
 		log.Info("loaded the sample regency data into an empty database")
 	}
+	if err := upgradeSample(ctx, db, log); err != nil {
+		return nil, err
+	}
 	if a.Locales, err = locales.Load(); err != nil {
 		return nil, err
 	}
@@ -186,6 +189,21 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 		return nil, err
 	}
 	return a, nil
+}
+
+// upgradeSample gives a database seeded from an older sample regency its desa
+// and boundaries, and places the complaints whose map point has no region yet.
+func upgradeSample(ctx context.Context, db *gorm.DB, log *slog.Logger) error {
+	upgraded, err := regency.UpgradeSample(ctx, db)
+	if err != nil || !upgraded {
+		return err
+	}
+	n, err := complaint.PlaceUnplaced(ctx, db)
+	if err != nil {
+		return fmt.Errorf("place complaints: %w", err)
+	}
+	log.Info("complaints placed in their desa from their map point", slog.Int("complaints", n))
+	return nil
 }
 
 // Run starts River, the channels and the web server and blocks until ctx is

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 
 	"gorm.io/gorm"
 
@@ -26,6 +27,9 @@ func OpenDB(ctx context.Context, url string, sample bool) (*DBHandle, error) {
 	}
 	if sample {
 		if _, err := regency.LoadIfEmpty(ctx, db); err != nil {
+			return nil, err
+		}
+		if err := upgradeSample(ctx, db, slog.Default()); err != nil {
 			return nil, err
 		}
 		loc, err := locales.Load()

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -109,6 +110,8 @@ func (e *env) Call(ctx context.Context, action string, params map[string]string,
 		return e.status(ctx, st)
 	case flows.ActionComplaintLatest:
 		return e.latest(ctx, params["teks"], st)
+	case flows.ActionComplaintLocate:
+		return e.locate(ctx, st)
 	case flows.ActionConfirm, flows.ActionRate, flows.ActionAnswerInfo:
 		return e.citizenAction(ctx, action, params)
 	case flows.ActionReply, flows.ActionAskInfo, flows.ActionForward, flows.ActionFinish, flows.ActionReject:
@@ -160,7 +163,7 @@ func (e *env) submit(ctx context.Context, st *flows.State) (string, error) {
 		CategoryCode: d["kategori"],
 		Description:  d["uraian"],
 		Address:      strings.TrimSpace(d["alamat"] + " " + d["lokasi_alamat"]),
-		RegionCode:   d["kecamatan"],
+		RegionCode:   cmp.Or(d["desa"], d["kecamatan"]),
 		Confidential: d["rahasia"] == "ya" || d["rahasia"] == "rahasia",
 	}
 	if lat, err := strconv.ParseFloat(d["lokasi_lat"], 64); err == nil {
@@ -212,6 +215,43 @@ func (e *env) latest(ctx context.Context, text string, st *flows.State) (string,
 	}
 	st.Data["kode"] = pick.Code
 	return flows.OutcomeFound, nil
+}
+
+// locate writes the place of the report's map point (or of its typed address) into the data.
+func (e *env) locate(ctx context.Context, st *flows.State) (string, error) {
+	d := st.Data
+	d["desa"], d["desa_label"], d["lokasi_luar"] = "", "", ""
+	lat, errLat := strconv.ParseFloat(d["lokasi_lat"], 64)
+	lng, errLng := strconv.ParseFloat(d["lokasi_lng"], 64)
+	if errLat != nil || errLng != nil {
+		if d["kecamatan"] == "" || d["lokasi_alamat"] == "" {
+			return flows.OutcomeOK, nil
+		}
+		a, err := e.h.Complaints.Atlas(ctx, e.tx)
+		if err != nil {
+			return "", err
+		}
+		if r := a.DesaIn(d["kecamatan"], d["lokasi_alamat"]); r != nil {
+			d["desa"], d["desa_label"] = r.Code, r.Name
+		}
+		return flows.OutcomeOK, nil
+	}
+	d["kecamatan"], d["kecamatan_label"] = "", ""
+	pl, err := e.h.Complaints.Locate(ctx, e.tx, lat, lng)
+	if err != nil {
+		return "", err
+	}
+	if pl.Desa != nil {
+		d["desa"], d["desa_label"] = pl.Desa.Code, pl.Desa.Name
+	}
+	if pl.Kecamatan != nil {
+		d["kecamatan"], d["kecamatan_label"] = pl.Kecamatan.Code, pl.Kecamatan.Name
+	}
+	if pl.Known && !pl.Inside {
+		d["lokasi_luar"] = "ya"
+		return flows.OutcomeOutside, nil
+	}
+	return flows.OutcomeOK, nil
 }
 
 func (e *env) status(ctx context.Context, st *flows.State) (string, error) {

@@ -92,7 +92,11 @@ type Service struct {
 	// until that transaction commits).
 	Sequences *gorm.DB
 
-	calMu sync.Mutex
+	// Places is the regency's map for placing map points; nil makes one on s.DB.
+	Places *Places
+
+	placesOnce sync.Once
+	calMu      sync.Mutex
 	// calLoaded is when Calendar was read from the database (zero: it was given).
 	calLoaded time.Time
 }
@@ -131,12 +135,14 @@ func (s *Service) logger() *slog.Logger {
 
 // SubmitInput is what a citizen's finished report carries.
 type SubmitInput struct {
-	CitizenID     int64
-	Channel       string
-	CategoryCode  string
-	Description   string
-	Address       string
-	RegionCode    string // kecamatan or desa code; empty when unknown
+	CitizenID    int64
+	Channel      string
+	CategoryCode string
+	Description  string
+	Address      string
+	RegionCode   string // kecamatan or desa code; empty when unknown
+	// Lat and Lng are the map point, when one was shared. Submit places it in its desa
+	// and kecamatan (the region then replaces a kecamatan given in RegionCode).
 	Lat, Lng      *float64
 	Confidential  bool
 	AttachmentIDs []int64
@@ -236,13 +242,9 @@ func (s *Service) SubmitRouted(ctx context.Context, tx *gorm.DB, in SubmitInput)
 		if err != nil {
 			return err
 		}
-		var regionID *int64
-		if in.RegionCode != "" {
-			region, err := models.RegionByCode(ctx, tx, in.RegionCode)
-			if err != nil {
-				return err
-			}
-			regionID = &region.ID
+		regionID, err := s.submitRegion(ctx, tx, in)
+		if err != nil {
+			return err
 		}
 		cal, err := s.calendar(ctx, tx)
 		if err != nil {
@@ -339,6 +341,33 @@ func (s *Service) SubmitRouted(ctx context.Context, tx *gorm.DB, in SubmitInput)
 		return nil, nil, fmt.Errorf("submit complaint (category %s): %w", in.CategoryCode, err)
 	}
 	return out, routed, nil
+}
+
+// submitRegion is the region a new complaint is filed under: the desa (or kecamatan)
+// holding its map point, else the region it names.
+func (s *Service) submitRegion(ctx context.Context, tx *gorm.DB, in SubmitInput) (*int64, error) {
+	var named *models.Region
+	if in.RegionCode != "" {
+		r, err := models.RegionByCode(ctx, tx, in.RegionCode)
+		if err != nil {
+			return nil, err
+		}
+		named = r
+	}
+	if in.Lat != nil && in.Lng != nil && (named == nil || named.Kind == models.RegionKecamatan) {
+		pl, err := s.Locate(ctx, tx, *in.Lat, *in.Lng)
+		if err != nil {
+			return nil, err
+		}
+		if r := pl.Region(); r != nil {
+			id := r.ID
+			return &id, nil
+		}
+	}
+	if named == nil {
+		return nil, nil
+	}
+	return &named.ID, nil
 }
 
 // sortedIDs is ids in ascending order, the order the complaint's photos are

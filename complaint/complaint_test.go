@@ -65,7 +65,7 @@ func TestSubmitAndStatus(t *testing.T) {
 		tb.clock = tb.clock.Add(time.Hour)
 		c2, err := tb.svc.Submit(ctx, db, complaint.SubmitInput{
 			CitizenID: tb.citizen.ID, Channel: "webchat", CategoryCode: "adminduk",
-			Description: "KTP elektronik belum jadi sejak dua bulan", RegionCode: "16.02.05.1003",
+			Description: "KTP elektronik belum jadi sejak dua bulan", RegionCode: "16.02.05.1007",
 			Lat: &lat, Lng: &lng, Confidential: true, AttachmentIDs: []int64{img.ID, img.ID},
 		})
 		require.NoError(t, err)

@@ -278,7 +278,7 @@ func (w *world) submit(category string, confidential bool) *models.Complaint {
 	w.t.Helper()
 	c, err := w.svc.Submit(context.Background(), nil, complaint.SubmitInput{CitizenID: w.warga.ID, Channel: "telegram",
 		CategoryCode: category, Description: "Jalan di depan Pasar Kayuagung berlubang besar sejak 3 bulan", Confidential: confidential,
-		RegionCode: "16.02.05.1003", Address: "depan Pasar Kayuagung"})
+		RegionCode: "16.02.05.1007", Address: "depan Pasar Kayuagung"})
 	require.NoError(w.t, err)
 	return c
 }

@@ -15,6 +15,11 @@ package flows
 //	                      display name) and batas (the response deadline, already formatted for
 //	                      the citizen's language, e.g. "Jumat, 4 Desember 2026").
 //	                      An error goes to the node's on.error.
+//	complaint.locate      places the map point lokasi_lat/lokasi_lng in its desa and kecamatan,
+//	                      or finds the desa a typed lokasi_alamat names in the chosen kecamatan.
+//	                      Writes desa, desa_label, kecamatan, kecamatan_label (each "" when
+//	                      unknown) and lokasi_luar ("ya" for a point outside the regency).
+//	                      Outcome "ok", or "luar" for a point outside the regency.
 //	complaint.status      params: kode (a ticket code, or a text with one in it). Outcome "found"
 //	                      or "not_found". On found writes kode (normalized), status_teks (the
 //	                      status in words) and riwayat (the latest history lines, newline
@@ -55,6 +60,7 @@ const (
 	ActionComplaintSubmit = "complaint.submit"
 	ActionComplaintStatus = "complaint.status"
 	ActionComplaintLatest = "complaint.latest"
+	ActionComplaintLocate = "complaint.locate"
 	ActionSetLanguage     = "citizen.set_language"
 	ActionIdentity        = "citizen.identity"
 	ActionConfirm         = "complaint.confirm"
@@ -77,13 +83,15 @@ const (
 	OutcomeNotFound = "not_found"
 	OutcomeKnown    = "known"
 	OutcomeUnknown  = "unknown"
+	// OutcomeOutside: complaint.locate found the map point outside the regency.
+	OutcomeOutside = "luar"
 	// OutcomeNotApplicable: the report's status no longer allows the action.
 	OutcomeNotApplicable = "tidak_berlaku"
 )
 
 // DefaultActions lists the actions the host implements (see the contract above).
 func DefaultActions() []string {
-	return []string{ActionComplaintSubmit, ActionComplaintStatus, ActionComplaintLatest, ActionSetLanguage, ActionIdentity, ActionConfirm, ActionRate,
+	return []string{ActionComplaintSubmit, ActionComplaintStatus, ActionComplaintLatest, ActionComplaintLocate, ActionSetLanguage, ActionIdentity, ActionConfirm, ActionRate,
 		ActionAnswerInfo, ActionReply, ActionAskInfo, ActionForward, ActionFinish, ActionReject}
 }
 

@@ -182,6 +182,14 @@ type Region struct {
 	UpdatedAt time.Time
 }
 
+// RegionBoundary is a region's outline: a GeoJSON Polygon or MultiPolygon geometry in
+// [longitude, latitude]. It lives beside the region so that listing regions stays light.
+type RegionBoundary struct {
+	RegionID  int64 `gorm:"primaryKey;autoIncrement:false"`
+	Geometry  string
+	UpdatedAt time.Time
+}
+
 // Complaint is one citizen report (pengaduan) with its routing and deadlines.
 type Complaint struct {
 	ID              int64 `gorm:"primaryKey"`

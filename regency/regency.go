@@ -6,24 +6,42 @@ package regency
 import (
 	"bytes"
 	"context"
-	_ "embed"
+	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 	"gorm.io/gorm"
 
+	"github.com/suarawarga/suarawarga/geo"
 	"github.com/suarawarga/suarawarga/models"
 )
 
-// Default is the embedded sample regency: Kabupaten Ogan Komering Ilir.
+// Default is the embedded sample regency file: Kabupaten Ogan Komering Ilir.
 //
 //go:embed oki.yaml
 var Default []byte
+
+// sample holds the sample regency file with the boundary files it names.
+//
+//go:embed oki.yaml data/oki-kecamatan.geojson data/oki-desa.geojson
+var sample embed.FS
+
+// DefaultFile is the sample regency, parsed, with its boundaries. It is parsed
+// once per process; callers must not change it.
+func DefaultFile() (*File, error) { return defaultFile() }
+
+var defaultFile = sync.OnceValues(func() (*File, error) { return ParseFS(sample, "oki.yaml") })
 
 // File is a parsed regency file.
 type File struct {
@@ -31,7 +49,19 @@ type File struct {
 	Agencies   []AgencySpec   `yaml:"agencies"`
 	Categories []CategorySpec `yaml:"categories"`
 	Regions    []RegionSpec   `yaml:"regions"`
+	Boundaries BoundarySpec   `yaml:"boundaries"`
 	Holidays   []HolidaySpec  `yaml:"holidays"`
+
+	// Shapes holds the boundary of each region code that has one (a GeoJSON geometry),
+	// read from the Boundaries files by ParseFS; Parse alone reads none.
+	Shapes map[string][]byte `yaml:"-"`
+}
+
+// BoundarySpec names the GeoJSON files (paths relative to the regency file) with the
+// boundaries of the kecamatan and of the desa/kelurahan; either may be empty.
+type BoundarySpec struct {
+	Kecamatan string `yaml:"kecamatan"`
+	Desa      string `yaml:"desa"`
 }
 
 // RegencySpec names the regency and its ticket prefix and timezone.
@@ -108,6 +138,67 @@ func Parse(src []byte) (*File, error) {
 		return nil, fmt.Errorf("invalid regency file:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return &f, nil
+}
+
+// ReadFile parses the regency file at path and the boundary files it names.
+func ReadFile(p string) (*File, error) {
+	return ParseFS(os.DirFS(filepath.Dir(p)), filepath.Base(p))
+}
+
+// ParseFS parses the regency file name in fsys and reads the boundary files it
+// names (relative to it). Every feature of a boundary file must be a region of
+// the file at the right level; errors name the file and the feature.
+func ParseFS(fsys fs.FS, name string) (*File, error) {
+	src, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("read regency file: %w", err)
+	}
+	f, err := Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	levels := map[string]string{}
+	for _, k := range f.Regions {
+		levels[k.Code] = models.RegionKecamatan
+		for _, d := range k.Desa {
+			levels[d.Code] = models.RegionDesa
+		}
+	}
+	f.Shapes = map[string][]byte{}
+	var problems []string
+	for _, b := range []struct{ field, file, level string }{
+		{"boundaries.kecamatan", f.Boundaries.Kecamatan, models.RegionKecamatan},
+		{"boundaries.desa", f.Boundaries.Desa, models.RegionDesa},
+	} {
+		if b.file == "" {
+			continue
+		}
+		data, err := fs.ReadFile(fsys, path.Join(path.Dir(name), b.file))
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", b.field, err))
+			continue
+		}
+		features, err := geo.ParseFeatures(data)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s (%s): %v", b.field, b.file, err))
+			continue
+		}
+		for i, ft := range features {
+			at := fmt.Sprintf("%s (%s): features[%d] (%s %s)", b.field, b.file, i, ft.Code, ft.Name)
+			switch levels[ft.Code] {
+			case "":
+				problems = append(problems, at+": code is not in regions")
+			case b.level:
+				f.Shapes[ft.Code] = []byte(ft.Geometry)
+			default:
+				problems = append(problems, fmt.Sprintf("%s: code is a %s in regions, not a %s", at, levels[ft.Code], b.level))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("invalid regency file:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return f, nil
 }
 
 // validate returns one message per problem, each starting with the field's path.
@@ -254,7 +345,11 @@ func Load(ctx context.Context, db *gorm.DB, f *File) error {
 		if err := loadCategories(tx, f.Categories, agencyIDs); err != nil {
 			return err
 		}
-		if err := loadRegions(tx, f.Regions); err != nil {
+		regionIDs, err := loadRegions(tx, f.Regions)
+		if err != nil {
+			return err
+		}
+		if err := loadBoundaries(tx, f.Shapes, regionIDs); err != nil {
 			return err
 		}
 		return loadHolidays(tx, f.Holidays)
@@ -274,7 +369,7 @@ func LoadIfEmpty(ctx context.Context, db *gorm.DB) (bool, error) {
 	if n > 0 {
 		return false, nil
 	}
-	f, err := Parse(Default)
+	f, err := DefaultFile()
 	if err != nil {
 		return false, err
 	}
@@ -283,6 +378,47 @@ func LoadIfEmpty(ctx context.Context, db *gorm.DB) (bool, error) {
 	}
 	slog.InfoContext(ctx, "sample regency loaded", slog.String("regency", f.Regency.Name),
 		slog.Int("categories", len(f.Categories)), slog.Int("holidays", len(f.Holidays)))
+	return true, nil
+}
+
+// UpgradeSample brings a database that was seeded with an older copy of the
+// sample regency up to the current one's regions: every desa/kelurahan with its
+// real code and the boundaries. It only acts when the database's regency is the
+// sample's (same name and ticket prefix) and no region has a boundary yet, so a
+// regency seeded from its own file is never touched; it adds and updates, never
+// deletes. Migration 0012 has already given the old sample's twelve made-up desa
+// codes their real ones, so complaints keep pointing at the right desa.
+func UpgradeSample(ctx context.Context, db *gorm.DB) (bool, error) {
+	f, err := DefaultFile()
+	if err != nil {
+		return false, err
+	}
+	var reg models.Regency
+	if err := db.WithContext(ctx).Order("id").Limit(1).Find(&reg).Error; err != nil {
+		return false, fmt.Errorf("load regency: %w", err)
+	}
+	if reg.ID == 0 || reg.Name != f.Regency.Name || reg.TicketPrefix != f.Regency.TicketPrefix {
+		return false, nil
+	}
+	var n int64
+	if err := db.WithContext(ctx).Model(&models.RegionBoundary{}).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("count region boundaries: %w", err)
+	}
+	if n > 0 {
+		return false, nil
+	}
+	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		ids, err := loadRegions(tx, f.Regions)
+		if err != nil {
+			return err
+		}
+		return loadBoundaries(tx, f.Shapes, ids)
+	})
+	if err != nil {
+		return false, fmt.Errorf("upgrade sample regions: %w", err)
+	}
+	slog.InfoContext(ctx, "sample regency regions upgraded: every desa with its code and boundary",
+		slog.Int("boundaries", len(f.Shapes)))
 	return true, nil
 }
 
@@ -361,40 +497,104 @@ func loadCategories(tx *gorm.DB, specs []CategorySpec, agencyIDs map[string]int6
 	return nil
 }
 
-func loadRegions(tx *gorm.DB, specs []RegionSpec) error {
+func loadRegions(tx *gorm.DB, specs []RegionSpec) (map[string]int64, error) {
 	var rows []models.Region
 	if err := tx.Find(&rows).Error; err != nil {
-		return fmt.Errorf("regions: %w", err)
+		return nil, fmt.Errorf("regions: %w", err)
 	}
+	ids := map[string]int64{}
 	byCode := map[string]models.Region{}
 	for _, r := range rows {
 		byCode[r.Code] = r
+		ids[r.Code] = r.ID
 	}
-	upsert := func(code, name, kind string, parentID *int64) (int64, error) {
-		want := models.Region{Code: code, Name: name, Kind: kind, ParentID: parentID}
-		have, ok := byCode[code]
-		switch {
-		case !ok:
-			if err := tx.Create(&want).Error; err != nil {
-				return 0, fmt.Errorf("region %s: %w", code, err)
-			}
-			return want.ID, nil
-		case have.Name != name || have.Kind != kind || !sameID(have.ParentID, parentID):
-			if err := tx.Model(&have).Select("name", "kind", "parent_id").Updates(&want).Error; err != nil {
-				return 0, fmt.Errorf("region %s: %w", code, err)
+	// New rows go in one multi-row insert per level (a regency has hundreds of desa);
+	// changed rows are updated one by one.
+	upsert := func(level []models.Region) error {
+		var fresh []models.Region
+		for _, want := range level {
+			have, ok := byCode[want.Code]
+			switch {
+			case !ok:
+				fresh = append(fresh, want)
+			case have.Name != want.Name || have.Kind != want.Kind || !sameID(have.ParentID, want.ParentID):
+				if err := tx.Model(&have).Select("name", "kind", "parent_id").Updates(&want).Error; err != nil {
+					return fmt.Errorf("region %s: %w", want.Code, err)
+				}
 			}
 		}
-		return have.ID, nil
+		if len(fresh) == 0 {
+			return nil
+		}
+		if err := tx.CreateInBatches(&fresh, 200).Error; err != nil {
+			return fmt.Errorf("regions: %w", err)
+		}
+		for _, r := range fresh {
+			ids[r.Code] = r.ID
+		}
+		return nil
 	}
+	kec := make([]models.Region, 0, len(specs))
 	for _, k := range specs {
-		kid, err := upsert(k.Code, k.Name, models.RegionKecamatan, nil)
-		if err != nil {
-			return err
-		}
+		kec = append(kec, models.Region{Code: k.Code, Name: k.Name, Kind: models.RegionKecamatan})
+	}
+	if err := upsert(kec); err != nil {
+		return nil, err
+	}
+	var desa []models.Region
+	for _, k := range specs {
+		kid := ids[k.Code]
 		for _, d := range k.Desa {
-			if _, err := upsert(d.Code, d.Name, models.RegionDesa, &kid); err != nil {
-				return err
+			desa = append(desa, models.Region{Code: d.Code, Name: d.Name, Kind: models.RegionDesa, ParentID: &kid})
+		}
+	}
+	if err := upsert(desa); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// loadBoundaries stores the boundary of each region that has one in shapes; a
+// region whose boundary is absent from shapes keeps the one it has.
+func loadBoundaries(tx *gorm.DB, shapes map[string][]byte, ids map[string]int64) error {
+	if len(shapes) == 0 {
+		return nil
+	}
+	var rows []models.RegionBoundary
+	if err := tx.Find(&rows).Error; err != nil {
+		return fmt.Errorf("region boundaries: %w", err)
+	}
+	have := map[int64]string{}
+	for _, r := range rows {
+		have[r.RegionID] = r.Geometry
+	}
+	now := time.Now().UTC()
+	codes := make([]string, 0, len(shapes))
+	for code := range shapes {
+		codes = append(codes, code)
+	}
+	slices.Sort(codes)
+	var fresh []models.RegionBoundary
+	for _, code := range codes {
+		g := shapes[code]
+		id, ok := ids[code]
+		if !ok {
+			return fmt.Errorf("boundary of %s: region not loaded", code)
+		}
+		old, exists := have[id]
+		switch {
+		case !exists:
+			fresh = append(fresh, models.RegionBoundary{RegionID: id, Geometry: string(g), UpdatedAt: now})
+		case old != string(g):
+			if err := tx.Model(&models.RegionBoundary{}).Where("region_id = ?", id).
+				Updates(map[string]any{"geometry": string(g), "updated_at": now}).Error; err != nil {
+				return fmt.Errorf("boundary of %s: %w", code, err)
 			}
+		}
+	}
+	if len(fresh) > 0 {
+		if err := tx.CreateInBatches(&fresh, 100).Error; err != nil {
+			return fmt.Errorf("region boundaries: %w", err)
 		}
 	}
 	return nil

@@ -55,7 +55,7 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"bad kind", "name: Tahun Baru 2026 Masehi, kind: libur", "name: Tahun Baru 2026 Masehi, kind: cuti",
 			`holidays[0] (2026-01-01).kind: "cuti" must be libur or cuti_bersama`},
 		{"desa outside its kecamatan", `"16.02.05.1002"`, `"16.02.04.1002"`,
-			`regions[0] (Kayu Agung).desa[1] (Jua-Jua).code: "16.02.04.1002" does not start with its kecamatan code 16.02.05`},
+			`regions[0] (Kayu Agung).desa[1] (Kayuagung).code: "16.02.04.1002" does not start with its kecamatan code 16.02.05`},
 		{"duplicate kecamatan", `"16.02.24"`, `"16.02.23"`,
 			`regions[17] (Pedamaran Timur).code: duplicate code "16.02.23"`},
 		{"target days", "agency: BPBD\n    target_days: 3", "agency: BPBD\n    target_days: 0",

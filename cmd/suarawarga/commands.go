@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/suarawarga/suarawarga/app"
+	"github.com/suarawarga/suarawarga/complaint"
 	"github.com/suarawarga/suarawarga/flows"
 	"github.com/suarawarga/suarawarga/locales"
 	"github.com/suarawarga/suarawarga/models"
@@ -57,11 +58,7 @@ func migrate(ctx context.Context, cfg app.Config, stdout io.Writer) error {
 }
 
 func seed(ctx context.Context, cfg app.Config, path string, stdout io.Writer) error {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	f, err := regency.Parse(src)
+	f, err := regency.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -73,7 +70,14 @@ func seed(ctx context.Context, cfg app.Config, path string, stdout io.Writer) er
 	if err := regency.Load(ctx, h.DB, f); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "loaded %s\n", path)
+	placed, err := complaint.PlaceUnplaced(ctx, h.DB)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "loaded %s (%d boundaries)\n", path, len(f.Shapes))
+	if placed > 0 {
+		fmt.Fprintf(stdout, "placed %d complaints in their desa from their map point\n", placed)
+	}
 	return nil
 }
 

@@ -64,11 +64,16 @@ func TestMigrateSeedAndUsage(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, out, "migrations applied")
 
-	path := filepath.Join(t.TempDir(), "oki.yaml")
-	require.NoError(t, os.WriteFile(path, regency.Default, 0o600))
+	path := filepath.Join("..", "..", "regency", "oki.yaml")
 	out, err = runCmd(t, db, "seed", path)
 	require.NoError(t, err)
-	require.Contains(t, out, "loaded "+path)
+	require.Contains(t, out, "loaded "+path+" (345 boundaries)")
+
+	// A copy of the file without the boundary files it names is refused, saying which.
+	alone := filepath.Join(t.TempDir(), "oki.yaml")
+	require.NoError(t, os.WriteFile(alone, regency.Default, 0o600))
+	_, err = runCmd(t, db, "seed", alone)
+	require.ErrorContains(t, err, "boundaries.kecamatan: open data/oki-kecamatan.geojson")
 
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("regency: {name: X}\ncategories: [{code: a, agency: NOPE}]\n"), 0o600))

@@ -34,6 +34,7 @@ type Filter struct {
 	Agency    string // OPD code
 	Category  string // category code
 	Kecamatan string // region code of a kecamatan
+	Desa      string // region code of a desa/kelurahan (the dashboard's map links to it)
 	From, To  string // YYYY-MM-DD, in the regency's time zone, both inclusive
 	Overdue   bool   // only open complaints past a deadline
 	Open      bool   // only complaints an OPD still works on (terdisposisi, diproses, perlu_info)
@@ -46,6 +47,7 @@ func ParseFilter(v url.Values) Filter {
 	f := Filter{
 		Status: v.Get("status"), Agency: strings.ToUpper(strings.TrimSpace(v.Get("opd"))),
 		Category: strings.TrimSpace(v.Get("kategori")), Kecamatan: strings.TrimSpace(v.Get("kecamatan")),
+		Desa: strings.TrimSpace(v.Get("desa")),
 		From: v.Get("dari"), To: v.Get("sampai"), Overdue: v.Get("terlambat") == "1", Open: v.Get("terbuka") == "1",
 		Q: strings.TrimSpace(v.Get("q")),
 	}
@@ -80,6 +82,7 @@ func (f Filter) Values() url.Values {
 	set("opd", f.Agency)
 	set("kategori", f.Category)
 	set("kecamatan", f.Kecamatan)
+	set("desa", f.Desa)
 	set("dari", f.From)
 	set("sampai", f.To)
 	set("q", f.Q)
@@ -109,6 +112,7 @@ type Row struct {
 	AgencyCode      string
 	AgencyName      string
 	KecamatanName   *string
+	DesaName        *string
 	Overdue         bool `gorm:"-"`
 }
 
@@ -166,6 +170,9 @@ func (c *Console) queryOn(db *gorm.DB, ctx context.Context, s *session, f Filter
 	if f.Kecamatan != "" {
 		q = q.Where("k.code = ?", f.Kecamatan)
 	}
+	if f.Desa != "" {
+		q = q.Where("r.code = ? AND r.kind = ?", f.Desa, models.RegionDesa)
+	}
 	if t, err := time.ParseInLocation(time.DateOnly, f.From, c.cfg.Loc); err == nil {
 		q = q.Where("c.created_at >= ?", t.UTC())
 	}
@@ -188,7 +195,7 @@ func (c *Console) queryOn(db *gorm.DB, ctx context.Context, s *session, f Filter
 
 const rowColumns = `c.id, c.code, c.status, c.description, c.address, c.lat, c.lng, c.confidential, c.created_at,
 	c.respond_by, c.resolve_by, c.first_response_at, cat.name AS category_name, a.code AS agency_code,
-	a.name AS agency_name, k.name AS kecamatan_name`
+	a.name AS agency_name, k.name AS kecamatan_name, CASE WHEN r.kind = 'desa' THEN r.name END AS desa_name`
 
 // option is one entry of a filter's drop-down.
 type option struct{ Value, Label string }

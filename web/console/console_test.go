@@ -488,7 +488,7 @@ func TestReplyAndActions(t *testing.T) {
 		require.NotContains(t, page.body, `<script>alert`)
 		require.Contains(t, page.body, "Budi Santoso")
 		require.Contains(t, page.body, "https://www.openstreetmap.org/?mlat=-3.402910&amp;mlon=104.831370")
-		require.Contains(t, page.body, "Kec. Kayu Agung, Cinta Raja")
+		require.Contains(t, page.body, "Kec. Kayu Agung, Jua-jua")
 		tok := csrfOf(t, page.body)
 
 		r := pupr.post("/konsol/pengaduan/"+jalan+"/balas", url.Values{"csrf": {tok}, "teks": {"Terima kasih, tim kami meninjau lokasi besok pagi."}})
@@ -585,6 +585,8 @@ func TestListFiltersAndExport(t *testing.T) {
 		only("kategori=jalan", jalan, formula)
 		only("kecamatan=16.02.05", jalan) // a desa of Kayuagung counts as Kayuagung
 		only("kecamatan=16.02.03", sampah)
+		only("desa=16.02.05.1001", jalan) // the desa of its map point
+		only("desa=16.02.05.1002")        // another desa of Kayu Agung
 		only("q=SUNGAI", sampah)
 		only("q="+url.QueryEscape(strings.ToLower(jalan)), jalan)
 		only("q=100%25", []string{}...) // a percent sign is not a wildcard
@@ -620,14 +622,15 @@ func TestListFiltersAndExport(t *testing.T) {
 		recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(r.body, "\ufeff"))).ReadAll()
 		require.NoError(t, err)
 		require.Len(t, recs, 3)
-		require.Equal(t, []string{"nomor", "masuk", "status", "kategori", "opd", "kecamatan", "alamat", "lintang", "bujur", "uraian",
+		require.Equal(t, []string{"nomor", "masuk", "status", "kategori", "opd", "kecamatan", "desa", "alamat", "lintang", "bujur", "uraian",
 			"batas_selesai", "terlambat", "rahasia"}, recs[0])
 		require.Equal(t, formula, recs[1][0])
-		require.True(t, strings.HasPrefix(recs[1][9], "'=HYPERLINK"), recs[1][9])
+		require.True(t, strings.HasPrefix(recs[1][10], "'=HYPERLINK"), recs[1][10])
 		require.Equal(t, jalan, recs[2][0])
 		require.Equal(t, "Kayu Agung", recs[2][5])
-		require.Equal(t, "-3.402910", recs[2][7])
-		require.Equal(t, "ya", recs[2][11])
+		require.Equal(t, "Jua-jua", recs[2][6], "the desa of the map point")
+		require.Equal(t, "-3.402910", recs[2][8])
+		require.Equal(t, "ya", recs[2][12])
 		var exports int64
 		require.NoError(t, db.Model(&models.AuditEntry{}).Where("action = ?", "pengaduan.ekspor").Count(&exports).Error)
 		require.EqualValues(t, 1, exports)

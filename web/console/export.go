@@ -42,7 +42,7 @@ func (c *Console) exportCSV(w http.ResponseWriter, r *http.Request, s *session) 
 	// A byte-order mark lets spreadsheet programs read the file as UTF-8.
 	_, _ = w.Write([]byte("\ufeff"))
 	cw := csv.NewWriter(w)
-	cols := []string{"kode", "dibuat", "status", "kategori", "opd", "kecamatan", "alamat", "lintang", "bujur", "uraian",
+	cols := []string{"kode", "dibuat", "status", "kategori", "opd", "kecamatan", "desa", "alamat", "lintang", "bujur", "uraian",
 		"batas_selesai", "terlambat", "rahasia"}
 	head := make([]string, len(cols))
 	for i, k := range cols {
@@ -74,11 +74,11 @@ func (c *Console) exportCSV(w http.ResponseWriter, r *http.Request, s *session) 
 			kec = *row.KecamatanName
 		}
 		rec := []string{row.Code, row.CreatedAt.In(c.cfg.Loc).Format("2006-01-02 15:04"), l.T("konsol.status." + row.Status),
-			row.CategoryName, row.AgencyCode, kec, row.Address, coord(row.Lat), coord(row.Lng), row.Description,
+			row.CategoryName, row.AgencyCode, kec, textOf(row.DesaName), row.Address, coord(row.Lat), coord(row.Lng), row.Description,
 			row.ResolveBy.In(c.cfg.Loc).Format("2006-01-02"),
 			yn(overdue(row.Status, row.RespondBy, row.ResolveBy, row.FirstResponseAt, now)), yn(row.Confidential)}
 		// Guard the free text; the numbers (a negative latitude) are written by us and stay numbers.
-		for _, i := range []int{3, 5, 6, 9} {
+		for _, i := range []int{3, 5, 6, 7, 10} {
 			rec[i] = csvSafe(rec[i])
 		}
 		if err := cw.Write(rec); err != nil {
@@ -99,4 +99,12 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s *session) 
 		return
 	}
 	c.render(w, r, http.StatusOK, "audit", c.data(w, r, s, "konsol.audit.judul", entries))
+}
+
+// textOf is *p, or "" when p is nil.
+func textOf(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }

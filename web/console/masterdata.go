@@ -355,6 +355,9 @@ func (c *Console) saveRegion(w http.ResponseWriter, r *http.Request, s *session)
 		}
 		return Audit(ctx, tx, &s.User, c.clientIP(r), action, "wilayah "+g.Code, fmt.Sprintf("nama=%q jenis=%s", g.Name, g.Kind), now)
 	})
+	if err == nil {
+		c.cfg.Complaints.ResetPlaces()
+	}
 	c.dataDone(w, r, s, "wilayah", err)
 }
 

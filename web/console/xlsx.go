@@ -34,7 +34,7 @@ func (c *Console) exportXLSX(w http.ResponseWriter, r *http.Request, s *session)
 	book := excelize.NewFile()
 	defer func() { _ = book.Close() }()
 	sheet := book.GetSheetName(0)
-	cols := []string{"kode", "dibuat", "status", "kategori", "opd", "kecamatan", "alamat", "lintang", "bujur", "uraian",
+	cols := []string{"kode", "dibuat", "status", "kategori", "opd", "kecamatan", "desa", "alamat", "lintang", "bujur", "uraian",
 		"batas_selesai", "terlambat", "rahasia"}
 	put := func(col, row int, v any) error {
 		cell, err := excelize.CoordinatesToCellName(col, row)
@@ -70,7 +70,7 @@ func (c *Console) exportXLSX(w http.ResponseWriter, r *http.Request, s *session)
 			lng = *row.Lng
 		}
 		rec := []any{row.Code, row.CreatedAt.In(c.cfg.Loc).Format("2006-01-02 15:04"), l.T("konsol.status." + row.Status),
-			row.CategoryName, row.AgencyCode, kec, row.Address, lat, lng, row.Description,
+			row.CategoryName, row.AgencyCode, kec, textOf(row.DesaName), row.Address, lat, lng, row.Description,
 			row.ResolveBy.In(c.cfg.Loc).Format("2006-01-02"),
 			yn(overdue(row.Status, row.RespondBy, row.ResolveBy, row.FirstResponseAt, now)), yn(row.Confidential)}
 		for i, v := range rec {
