@@ -42,6 +42,7 @@ type App struct {
 	Web        *web.Server
 	Channels   map[string]bot.Channel
 
+	front    *web.Front
 	closers  []func() error
 	stopping chan struct{} // closed when Run stops: delivery bookkeeping stops retrying
 	stopOnce sync.Once
@@ -60,6 +61,9 @@ type Options struct {
 	Parallel int
 	// PollInterval is how often River looks for new jobs (default 100ms).
 	PollInterval time.Duration
+	// Front is an HTTP server already listening (serve binds it before the
+	// database answers); Run hands it the bot's handler instead of listening itself.
+	Front *web.Front
 }
 
 // New opens the database, applies migrations, loads the sample regency when the
@@ -68,7 +72,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	if log == nil {
 		log = slog.Default()
 	}
-	a := &App{Config: cfg, Log: log, Channels: map[string]bot.Channel{}}
+	a := &App{Config: cfg, Log: log, Channels: map[string]bot.Channel{}, front: opt.Front}
 	db := opt.DB
 	if db == nil {
 		var err error
@@ -223,7 +227,12 @@ func (a *App) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	go func() { errc <- a.Web.Run(ctx) }()
+	if a.front != nil {
+		a.front.Set(a.Web.Handler())
+		go func() { errc <- a.front.Wait(ctx) }()
+	} else {
+		go func() { errc <- a.Web.Run(ctx) }()
+	}
 	go a.cleanLegacyPhotos(ctx)
 	var runErr error
 	select {

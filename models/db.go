@@ -61,6 +61,10 @@ func Open(ctx context.Context, url string) (*gorm.DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open database: %s: %w", redact(url), err)
 		}
+		if cfg.ConnectTimeout == 0 {
+			// A server that does not answer (not one that refuses) must not hang start-up or a request.
+			cfg.ConnectTimeout = 10 * time.Second
+		}
 		dialector = postgres.New(postgres.Config{DSN: url, Conn: stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(textArrays))})
 		dialect = DialectPostgres
 	default:

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/suarawarga/suarawarga/app"
 	"github.com/suarawarga/suarawarga/complaint"
@@ -16,26 +17,72 @@ import (
 	"github.com/suarawarga/suarawarga/locales"
 	"github.com/suarawarga/suarawarga/models"
 	"github.com/suarawarga/suarawarga/regency"
+	"github.com/suarawarga/suarawarga/web"
 )
 
 func serve(ctx context.Context, cfg app.Config, log *slog.Logger, stdout io.Writer) error {
 	if gc := app.TuneGC(); len(gc) > 0 {
 		log.Debug("garbage collector tuned", slog.Any("settings", gc))
 	}
-	a, err := app.New(ctx, cfg, log, app.Options{})
+	// Listen first: while the database is unreachable /healthz answers, /readyz
+	// says not ready and everything else asks to come back shortly.
+	front, err := web.Listen(ctx, cfg.HTTPAddr, log)
 	if err != nil {
 		return err
 	}
+	a, err := startApp(ctx, cfg, log, front)
+	if err != nil || a == nil {
+		_ = front.Wait(canceled(ctx))
+		return err
+	}
 	defer a.Close()
-	fmt.Fprintf(stdout, "Suara Warga berjalan. Buka %s di peramban untuk mencoba web chat. (Ctrl+C untuk berhenti)\n", localURL(cfg))
+	fmt.Fprintf(stdout, "Suara Warga berjalan. Buka %s di peramban untuk mencoba web chat. (Ctrl+C untuk berhenti)\n", localURL(front.Addr().String()))
 	return a.Run(ctx)
 }
 
+// startApp builds the app, retrying with backoff (0.5 s doubling to 30 s) while
+// the database is unreachable. It returns nil, nil when ctx ends first.
+func startApp(ctx context.Context, cfg app.Config, log *slog.Logger, front *web.Front) (*app.App, error) {
+	backoff := 500 * time.Millisecond
+	for tries := 1; ; tries++ {
+		a, err := app.New(ctx, cfg, log, app.Options{Front: front})
+		if err == nil {
+			if tries > 1 {
+				log.Info("database reachable; starting", slog.Int("tries", tries))
+			}
+			return a, nil
+		}
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+		if !app.Unavailable(err) {
+			return nil, err
+		}
+		front.Starting("database unreachable")
+		log.Warn("database unreachable at start; retrying", slog.Int("tries", tries), slog.Duration("backoff", backoff), slog.Any("error", err))
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil
+		case <-t.C:
+		}
+		backoff = min(backoff*2, 30*time.Second)
+	}
+}
+
+// canceled is an already cancelled ctx, for shutting the front server down now.
+func canceled(ctx context.Context) context.Context {
+	c, cancel := context.WithCancel(ctx)
+	cancel()
+	return c
+}
+
 // localURL is the address a person on this machine opens.
-func localURL(cfg app.Config) string {
-	host, port, err := net.SplitHostPort(cfg.HTTPAddr)
+func localURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "http://" + cfg.HTTPAddr + "/"
+		return "http://" + addr + "/"
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "localhost"
