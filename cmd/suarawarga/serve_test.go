@@ -208,4 +208,3 @@ func TestServeStopsOnABadToken(t *testing.T) {
 		t.Fatal("serve kept running with a refused token")
 	}
 }
-
