@@ -17,6 +17,8 @@ import (
 
 	"github.com/suarawarga/suarawarga/bot"
 	"github.com/suarawarga/suarawarga/bot/webchat"
+	"github.com/suarawarga/suarawarga/bot/whatsapp"
+	"github.com/suarawarga/suarawarga/bot/whatsappcloud"
 	"github.com/suarawarga/suarawarga/complaint"
 	"github.com/suarawarga/suarawarga/flows"
 	"github.com/suarawarga/suarawarga/locales"
@@ -39,8 +41,14 @@ type App struct {
 	Deliverer  *bot.Deliverer
 	Sweeper    *bot.DeliverySweeper
 	Webchat    *webchat.Channel
-	Web        *web.Server
-	Channels   map[string]bot.Channel
+	// Cloud is the WhatsApp Cloud API channel, nil when it is not configured.
+	Cloud *whatsappcloud.Channel
+	// WhatsApp is the linked-device channel, nil when it is not enabled.
+	WhatsApp *whatsapp.Channel
+	// NewPairClient builds the client that links a device from the console (nil: whatsmeow on the bot's database).
+	NewPairClient func(ctx context.Context) (PairClient, error)
+	Web           *web.Server
+	Channels      map[string]bot.Channel
 
 	front    *web.Front
 	closers  []func() error
@@ -190,6 +198,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 		return nil, err
 	}
 	if err := a.setupWhatsApp(ctx, opt.Now); err != nil {
+		return nil, err
+	}
+	if err := a.setupWhatsAppCloud(); err != nil {
 		return nil, err
 	}
 	return a, nil

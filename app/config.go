@@ -36,6 +36,8 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// MetricsToken, when set, is the bearer token a /metrics scrape must send (METRICS_TOKEN).
 	MetricsToken string
+	// WhatsAppCloud configures the official WhatsApp Business Platform channel (WHATSAPP_CLOUD_*).
+	WhatsAppCloud WhatsAppCloudConfig
 }
 
 // ConfigFromEnv reads the environment variables of DESIGN.md, with defaults that
@@ -76,6 +78,11 @@ func ConfigFromEnv() (Config, error) {
 		}
 		c.TrustedProxies = p
 	}
+	wc, err := whatsAppCloudFromEnv()
+	if err != nil {
+		return c, err
+	}
+	c.WhatsAppCloud = wc
 	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)
 	}

@@ -18,6 +18,7 @@ func (a *App) setupConsole(opt Options) error {
 		Loc:            a.Config.Location(),
 		Log:            a.Log,
 		TrustedProxies: a.Config.TrustedProxies,
+		WhatsApp:       whatsappPage{a: a, p: &pairing{a: a}},
 	})
 	if err != nil {
 		return err

@@ -126,7 +126,7 @@ func (a *App) AddWhatsApp(s WhatsAppSetup) (*whatsapp.Channel, error) {
 		Translator: a.Locales, DataDir: a.Config.DataDir, MaxPhotoBytes: a.Config.MaxPhotoSize,
 		Pacer: pacer, Clock: clock, Logger: a.Log, BackoffMin: s.BackoffMin,
 		OnLoggedOut: func(ctx context.Context) {
-			if err := a.tellAdmins(ctx, "whatsapp.perangkat_keluar"); err != nil {
+			if err := a.tellAdmins(ctx, "whatsapp.perangkat_keluar", nil, whatsapp.Name); err != nil {
 				a.Log.Error("could not tell the admins that WhatsApp logged out", slog.Any("error", err))
 			}
 		},
@@ -135,6 +135,7 @@ func (a *App) AddWhatsApp(s WhatsAppSetup) (*whatsapp.Channel, error) {
 		return nil, fmt.Errorf("whatsapp channel: %w", err)
 	}
 	a.Channels[ch.Name()] = ch
+	a.WhatsApp = ch
 	switch p := a.Deliverer.Pacer.(type) {
 	case nil:
 		a.Deliverer.Pacer = bot.Pacers{ch.Name(): pacer}
@@ -167,8 +168,9 @@ func OpenWhatsAppStore(ctx context.Context, db *gorm.DB, log *slog.Logger) (*sql
 }
 
 // tellAdmins queues key to every active admin on the channel they last wrote
-// from other than WhatsApp (which is what just failed), or WhatsApp as a last resort.
-func (a *App) tellAdmins(ctx context.Context, key string) error {
+// from other than failing (the channel that just stopped working), or that one
+// as a last resort (it goes out once the channel works again).
+func (a *App) tellAdmins(ctx context.Context, key string, data map[string]any, failing string) error {
 	var admins []models.Officer
 	if err := a.DB.WithContext(ctx).Where("role = ? AND active = ?", models.RoleAdmin, true).Find(&admins).Error; err != nil {
 		return fmt.Errorf("load admins: %w", err)
@@ -176,7 +178,7 @@ func (a *App) tellAdmins(ctx context.Context, key string) error {
 	return a.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, adm := range admins {
 			var m models.Message
-			err := tx.Where("citizen_id = ? AND direction = ? AND channel <> ?", adm.CitizenID, models.DirectionIn, whatsapp.Name).
+			err := tx.Where("citizen_id = ? AND direction = ? AND channel <> ?", adm.CitizenID, models.DirectionIn, failing).
 				Order("id DESC").Limit(1).Find(&m).Error
 			if err == nil && m.ID == 0 {
 				err = tx.Where("citizen_id = ? AND direction = ?", adm.CitizenID, models.DirectionIn).Order("id DESC").Limit(1).Find(&m).Error
@@ -191,7 +193,8 @@ func (a *App) tellAdmins(ctx context.Context, key string) error {
 			if err := tx.Where("id = ?", adm.CitizenID).Take(&cit).Error; err != nil {
 				return fmt.Errorf("admin %d: %w", adm.ID, err)
 			}
-			outs := []bot.Outbound{{Text: a.Locales.T(cit.Lang, key, nil)}}
+			// A notice: outside the WhatsApp Cloud API's window it goes as its template or waits.
+			outs := []bot.Outbound{{Text: a.Locales.T(cit.Lang, key, data), Notice: &bot.Notice{Key: key, Data: map[string]string{}}}}
 			if err := bot.QueueOutbound(ctx, tx, a.River, cit.ID, nil, m.Channel, m.ChatID, bot.WithLang(outs, cit.Lang), a.now()); err != nil {
 				return err
 			}
@@ -207,8 +210,19 @@ func (a *App) now() time.Time {
 	return time.Now()
 }
 
-// WhatsAppHistory answers the adapter's questions from the messages table.
-type WhatsAppHistory struct{ DB *gorm.DB }
+// WhatsAppHistory answers the WhatsApp adapters' questions from the messages table.
+type WhatsAppHistory struct {
+	DB *gorm.DB
+	// Channel is the adapter's channel name (default whatsapp, the linked device).
+	Channel string
+}
+
+func (h *WhatsAppHistory) channel() string {
+	if h.Channel != "" {
+		return h.Channel
+	}
+	return whatsapp.Name
+}
 
 var _ whatsapp.History = (*WhatsAppHistory)(nil)
 
@@ -216,7 +230,7 @@ var _ whatsapp.History = (*WhatsAppHistory)(nil)
 func (h *WhatsAppHistory) LastInbound(ctx context.Context, chatID string) (time.Time, error) {
 	var m models.Message
 	err := h.DB.WithContext(ctx).Select("id", "created_at").
-		Where("channel = ? AND chat_id = ? AND direction = ?", whatsapp.Name, chatID, models.DirectionIn).
+		Where("channel = ? AND chat_id = ? AND direction = ?", h.channel(), chatID, models.DirectionIn).
 		Order("id DESC").Limit(1).Find(&m).Error
 	if err != nil {
 		return time.Time{}, fmt.Errorf("last inbound message: %w", err)
@@ -228,7 +242,7 @@ func (h *WhatsAppHistory) LastInbound(ctx context.Context, chatID string) (time.
 func (h *WhatsAppHistory) SentSince(ctx context.Context, chatID string, since time.Time) (int, time.Time, error) {
 	var ms []models.Message
 	err := h.DB.WithContext(ctx).Select("id", "sent_at").
-		Where("channel = ? AND chat_id = ? AND direction = ? AND status = ? AND sent_at >= ?", whatsapp.Name, chatID, models.DirectionOut, models.MessageSent, since.UTC()).
+		Where("channel = ? AND chat_id = ? AND direction = ? AND status = ? AND sent_at >= ?", h.channel(), chatID, models.DirectionOut, models.MessageSent, since.UTC()).
 		Order("sent_at").Find(&ms).Error
 	if err != nil || len(ms) == 0 {
 		return 0, time.Time{}, err
@@ -242,7 +256,7 @@ func (h *WhatsAppHistory) SentSince(ctx context.Context, chatID string, since ti
 func (h *WhatsAppHistory) LastChoices(ctx context.Context, chatID string) ([]bot.Choice, error) {
 	q := func() *gorm.DB {
 		return h.DB.WithContext(ctx).Select("id", "citizen_id", "payload").
-			Where("channel = ? AND chat_id = ? AND direction = ? AND status = ?", whatsapp.Name, chatID, models.DirectionOut, models.MessageSent)
+			Where("channel = ? AND chat_id = ? AND direction = ? AND status = ?", h.channel(), chatID, models.DirectionOut, models.MessageSent)
 	}
 	var m models.Message
 	if err := q().Order("id DESC").Limit(1).Find(&m).Error; err != nil || m.ID == 0 {

@@ -368,8 +368,10 @@ func (w *Deliverer) sendOne(ctx context.Context, ch Channel, m models.Message) e
 	if platformID != "" {
 		upd["platform_id"] = platformID
 	}
+	// Only a row still queued or in flight: a platform's status webhook may have
+	// recorded the message already (sent, failed, waiting) while the answer was on its way.
 	if err := w.settle(ctx, m.ID, "mark sent", func(db *gorm.DB) error {
-		return db.Model(&models.Message{}).Where("id = ?", m.ID).Updates(upd).Error
+		return db.Model(&models.Message{}).Where("id = ? AND status IN ?", m.ID, []string{models.MessageQueued, models.MessageSending}).Updates(upd).Error
 	}); err != nil {
 		return err
 	}

@@ -59,8 +59,14 @@ func (w *Deliverer) HandleStatus(ctx context.Context, st StatusUpdate) error {
 		case errors.Is(st.Err, ErrUnreachable):
 			w.log().Info("recipient unreachable (reported after the send); dropping its queued messages",
 				slog.String("channel", m.Channel), slog.Int64("citizen_id", m.CitizenID))
+			if err := w.setStatus(ctx, m.ID, models.MessageFailed, "unreachable"); err != nil {
+				return err
+			}
 			return w.markUnreachable(ctx, *m)
 		case errors.Is(st.Err, ErrResend):
+			if m.Status == models.MessageQueued {
+				return nil // not recorded as sent yet: it goes (again) anyway
+			}
 			return w.resend(ctx, *m)
 		case errors.Is(st.Err, ErrAwaitReply):
 			w.log().Info("message waits until the person writes again (reported after the send)", slog.String("channel", m.Channel), slog.Int64("message_id", m.ID))

@@ -106,7 +106,7 @@ type Options struct {
 	History History
 	// Statuses takes the delivery statuses the webhook brings (the delivery worker).
 	Statuses bot.StatusHandler
-	// Translator renders the adapter's own texts (the list button, "Lainnya…").
+	// Translator renders the adapter's own texts (the list button, "Berikutnya").
 	Translator Translator
 	// DataDir is where outbound photo paths are resolved.
 	DataDir string

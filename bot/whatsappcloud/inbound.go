@@ -96,7 +96,7 @@ type Translated struct {
 	Inbound bot.Inbound
 	// Media is the photo to fetch into Inbound.Photo; nil otherwise.
 	Media *Media
-	// Page is set when the person tapped "Lainnya…" in a long list: the adapter
+	// Page is set when the person tapped "Berikutnya" in a long list: the adapter
 	// shows the choices from this offset instead of handing anything over.
 	Page int
 	// Ignore is set for messages that need no answer (a removed reaction, a system notice).
@@ -218,7 +218,7 @@ func Translate(m Message, contacts []Contact) Translated {
 // cleanText is bot.CleanText bounded to what one message may carry.
 func cleanText(s string) string { return bot.CleanText(s, maxInboundRunes) }
 
-// pageOffset reads the id of a "Lainnya…" row: "~p" and the offset of the next page.
+// pageOffset reads the id of a "Berikutnya" row: "~p" and the offset of the next page.
 func pageOffset(id string) (int, bool) {
 	s, ok := strings.CutPrefix(id, pagePrefix)
 	if !ok {

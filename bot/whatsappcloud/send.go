@@ -25,7 +25,7 @@ import (
 // the delivery job is put back for that long, so a worker is not held.
 const maxPairWait = 10 * time.Second
 
-// pageRows is how many choices one page of a long list shows, with "Lainnya…" as its last row.
+// pageRows is how many choices one page of a long list shows, with "Berikutnya" as its last row.
 const pageRows = MaxListRows - 1
 
 // part is one Cloud API message of an Outbound.
@@ -270,7 +270,7 @@ func textPart(s string) part {
 }
 
 // choicePart renders choices: up to 3 whose labels fit as reply buttons,
-// otherwise a list message, in pages of 9 with "Lainnya…" beyond 10.
+// otherwise a list message, in pages of 9 with "Berikutnya" beyond 10.
 func (c *Channel) choicePart(chat, lang, body string, choices []bot.Choice) part {
 	if len(choices) <= MaxButtons && labelsFit(choices, MaxButtonTitle) {
 		var buttons []any
@@ -294,7 +294,7 @@ func (c *Channel) choicePart(chat, lang, body string, choices []bot.Choice) part
 }
 
 // listPart is one page of a list message from offset: all of it when it fits
-// 10 rows, otherwise 9 choices and "Lainnya…".
+// 10 rows, otherwise 9 choices and "Berikutnya".
 func (c *Channel) listPart(lang, body string, choices []bot.Choice, offset int) part {
 	page := choices[offset:]
 	more := len(page) > MaxListRows
@@ -327,7 +327,7 @@ func (c *Channel) listPart(lang, body string, choices []bot.Choice, offset int) 
 }
 
 // sendPage shows the page of the chat's last long list from offset, when the
-// person tapped "Lainnya…". It is a view of a message already sent, so it is
+// person tapped "Berikutnya". It is a view of a message already sent, so it is
 // sent here rather than queued; a failure makes Meta deliver the tap again.
 func (c *Channel) sendPage(ctx context.Context, chat string, offset int) error {
 	c.mu.Lock()

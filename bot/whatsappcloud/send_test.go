@@ -99,7 +99,7 @@ func TestRendering(t *testing.T) {
 	ms = send(bot.Outbound{Text: "Pilih kecamatan:", Choices: choices(kec...)})
 	require.Len(t, ms[0].Rows, 10)
 	require.Equal(t, "~p9", ms[0].Rows[9].ID, "18 choices: 9 and a row for the rest")
-	_, err = r.fake.Press(to, "Lainnya…")
+	_, err = r.fake.Press(to, "➡️ Berikutnya")
 	require.NoError(t, err)
 	page, err := r.fake.WaitMessages(to, len(r.fake.Messages(to))+1, 5*time.Second)
 	require.NoError(t, err)

@@ -42,7 +42,8 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) 
 const usage = `Suara Warga — layanan pengaduan warga.
 
 Usage:
-  suarawarga [serve]              run the bot (web chat on HTTP_ADDR, Telegram when TELEGRAM_BOT_TOKEN is set)
+  suarawarga [serve]              run the bot (web chat on HTTP_ADDR, Telegram when TELEGRAM_BOT_TOKEN is set,
+                                  the WhatsApp Cloud API when WHATSAPP_CLOUD_TOKEN and its three companions are set)
   suarawarga migrate              apply database migrations and exit
   suarawarga seed FILE            load a regency data file (OPDs, categories, regions, holidays)
   suarawarga flows check FILE...  validate flow files; exit status 1 when any has errors
@@ -57,7 +58,10 @@ Usage:
 
 Environment: DATABASE_URL (default sqlite:suarawarga.db), HTTP_ADDR (default :8080), PUBLIC_URL, DATA_DIR (default data),
 TZ (default Asia/Jakarta), LOG_LEVEL, MAX_PHOTO_MB, TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, TELEGRAM_WEBHOOK_SECRET,
-WHATSAPP_ENABLED, WHATSAPP_CHAT_GAP, WHATSAPP_PER_MINUTE, WHATSAPP_TYPING, WHATSAPP_COLD_DAILY_CAP, TRUSTED_PROXIES, METRICS_TOKEN,
+WHATSAPP_ENABLED, WHATSAPP_CHAT_GAP, WHATSAPP_PER_MINUTE, WHATSAPP_TYPING, WHATSAPP_COLD_DAILY_CAP,
+WHATSAPP_CLOUD_TOKEN, WHATSAPP_CLOUD_PHONE_NUMBER_ID, WHATSAPP_CLOUD_APP_SECRET, WHATSAPP_CLOUD_VERIFY_TOKEN, WHATSAPP_GRAPH_URL,
+WHATSAPP_GRAPH_VERSION, WHATSAPP_CLOUD_RATE, WHATSAPP_CLOUD_PAIR_GAP, WHATSAPP_CLOUD_PAIR_BURST, WHATSAPP_CLOUD_TEMPLATES,
+WHATSAPP_CLOUD_TEMPLATE_LANGUAGE, TRUSTED_PROXIES, METRICS_TOKEN,
 GOGC and GOMEMLIMIT (defaults 400 and 150MiB).
 `
 

@@ -65,6 +65,8 @@ type Config struct {
 	// TrustedProxies are the reverse proxies (addresses or networks) whose X-Forwarded-For
 	// header names the client; from anyone else the header is ignored (TRUSTED_PROXIES).
 	TrustedProxies []netip.Prefix
+	// WhatsApp feeds the WhatsApp page (the channels' state, linking a device); nil hides it.
+	WhatsApp WhatsAppPage
 }
 
 // Limit is the sign-in rate limit: failed attempts allowed per account and per client address
@@ -163,6 +165,7 @@ func (c *Console) Register(mux Handler) {
 	c.registerFlows(mux)
 	mux.Handle("GET "+Prefix+"/static/{file}", static.Handler())
 	c.registerDashboard(mux)
+	c.registerWhatsApp(mux)
 }
 
 // Role sets for page.

@@ -298,6 +298,13 @@ func (s *Server) Block(key string) {
 	s.blocked[key] = true
 }
 
+// Unblock undoes Block.
+func (s *Server) Unblock(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.blocked, key)
+}
+
 // ExpireToken makes every call fail with 190 (the access token expired) until RenewToken.
 func (s *Server) ExpireToken() { s.setFlag(&s.tokenBad, true) }
 

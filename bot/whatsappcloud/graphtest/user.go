@@ -15,6 +15,15 @@ func (s *Server) SendText(key, text string) string {
 	return s.sendFrom(key, "text", map[string]any{"body": text}, "")
 }
 
+// MarkWrote records that the user wrote now without delivering anything, for
+// a test that puts the person's message in the bot's database itself.
+func (s *Server) MarkWrote(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.userFor(key)
+	s.lastInbound[u.Key()] = s.opts.Now()
+}
+
 // SendReply delivers a text that quotes one of the bot's messages (context.id).
 func (s *Server) SendReply(key, quotedID, text string) string {
 	return s.sendFrom(key, "text", map[string]any{"body": text}, quotedID)

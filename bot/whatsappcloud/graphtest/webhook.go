@@ -185,9 +185,9 @@ func (s *Server) drain(key string, l *lane) {
 			s.mu.Unlock()
 			return
 		}
-		body, u := l.queue[0], s.hook.url
+		body := l.queue[0]
 		s.mu.Unlock()
-		for !s.post(u, body) {
+		for !s.post(s.WebhookURL(), body) {
 			select {
 			case <-s.ctx.Done():
 				s.mu.Lock()
@@ -206,6 +206,9 @@ func (s *Server) drain(key string, l *lane) {
 
 // post makes one signed webhook call; true when it was answered 200.
 func (s *Server) post(u string, body []byte) bool {
+	if u == "" {
+		return false
+	}
 	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return false
