@@ -151,7 +151,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: 2},
-			bot.QueueDeliver:   {MaxWorkers: 20},
+			bot.QueueDeliver:   {MaxWorkers: 40},
 			bot.QueueTimers:    {MaxWorkers: 4},
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,7 +31,8 @@ func BenchmarkCloudOutbound(b *testing.B) {
 			for range b.N {
 				db := benchDB(b, kind)
 				limits := graphtest.DefaultLimits()
-				a, fake, cancel, done := runCloud(b, db, cloudOptions{limits: limits})
+				start := make(chan struct{})
+				a, fake, cancel, done := runCloud(b, db, cloudOptions{limits: limits, start: start})
 				const chats, each = 1000, 3
 				ctx := context.Background()
 				now := time.Now()
@@ -51,6 +53,7 @@ func BenchmarkCloudOutbound(b *testing.B) {
 						return bot.QueueOutbound(ctx, tx, a.River, cit.ID, nil, whatsappcloud.Name, phone, outs, time.Now())
 					}))
 				}
+				close(start) // the queue is full: sending starts
 				deadline := time.Now().Add(200 * time.Second)
 				for fake.Sent() < chats*each && time.Now().Before(deadline) {
 					time.Sleep(100 * time.Millisecond)
@@ -59,6 +62,17 @@ func BenchmarkCloudOutbound(b *testing.B) {
 				times := fake.SendTimes()
 				span := times[len(times)-1].Sub(times[0])
 				rate := float64(len(times)-1) / span.Seconds()
+				if testing.Verbose() {
+					perSecond := map[int]int{}
+					for _, t := range times {
+						perSecond[int(t.Sub(times[0]).Seconds())]++
+					}
+					var line []string
+					for s := 0; s <= int(span.Seconds()); s++ {
+						line = append(line, fmt.Sprint(perSecond[s]))
+					}
+					b.Logf("sends per second: %s", strings.Join(line, " "))
+				}
 				b.ReportMetric(rate, "msg/s")
 				b.ReportMetric(float64(fake.Count("send", whatsappcloud.CodeRateLimit)+fake.Count("send", whatsappcloud.CodePairRateLimit)), "rate_errors")
 				b.ReportMetric(float64(len(fake.Violations())), "violations")

@@ -46,6 +46,8 @@ type cloudOptions struct {
 	fake   *graphtest.Server // an existing fake (a restart)
 	fakeOp func(*graphtest.Options)
 	cfg    func(*Config)
+	// start, when set, holds App.Run back until it is closed (a benchmark fills the queue first).
+	start chan struct{}
 }
 
 // cloudBot is the whole bot with the WhatsApp Cloud API channel against the
@@ -110,7 +112,12 @@ func runCloud(tb testing.TB, db *gorm.DB, o cloudOptions) (*App, *graphtest.Serv
 	handler.Store(a.Web.Handler())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
+	go func() {
+		if o.start != nil {
+			<-o.start
+		}
+		done <- a.Run(ctx)
+	}()
 	require.NoError(tb, fake.Subscribe(srv.URL+whatsappcloud.WebhookPath, fake.VerifyToken))
 	return a, fake, cancel, done
 }

@@ -241,7 +241,8 @@ type Channel struct {
 	progress  map[int64]int         // outbound ref -> parts already sent, so a retry never repeats them
 	tokens    map[string]string     // token -> choice id, for ids too long for a button
 	lists     map[string]listMemory // chat -> the last long list shown, for its pages
-	closed    map[string]time.Time  // chat -> when Meta said the window had closed (131047)
+	closed    map[string]time.Time  // chat -> its last message when Meta said the window had closed (131047)
+	inboundAt map[string]time.Time  // chat -> the newest time it wrote that this process knows
 	media     map[string]mediaUpload
 	rateHits  int                 // consecutive 130429 answers
 	pairHits  map[string]int      // chat -> consecutive 131056 answers
@@ -265,7 +266,7 @@ func New(opts Options) (*Channel, error) {
 	c := &Channel{
 		opts: opts, log: opts.Logger.With(slog.String("channel", Name)), lim: opts.Limiter,
 		progress: map[int64]int{}, tokens: map[string]string{}, lists: map[string]listMemory{},
-		closed: map[string]time.Time{}, media: map[string]mediaUpload{}, pairHits: map[string]int{},
+		closed: map[string]time.Time{}, inboundAt: map[string]time.Time{}, media: map[string]mediaUpload{}, pairHits: map[string]int{},
 		bgSem: make(chan struct{}, 16), seen: map[string]struct{}{},
 	}
 	c.state.PhoneNumberID = opts.PhoneNumberID

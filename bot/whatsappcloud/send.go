@@ -64,9 +64,9 @@ func (c *Channel) Send(ctx context.Context, out bot.Outbound) (string, error) {
 	if d := c.paused(); d > 0 {
 		return "", &bot.RetryAfterError{After: d}
 	}
-	last, err := c.opts.History.LastInbound(ctx, chat)
+	last, err := c.lastInbound(ctx, chat)
 	if err != nil {
-		return "", fmt.Errorf("whatsappcloud: last message of the chat: %w", err)
+		return "", err
 	}
 	if last.IsZero() {
 		c.log.Warn("whatsapp cloud api refuses to message a number that never wrote to the bot")
@@ -152,6 +152,39 @@ func (c *Channel) setProgress(ref int64, n int) {
 		return
 	}
 	c.progress[ref] = n
+}
+
+// lastInbound is when the chat last wrote: from memory when that is recent
+// enough to open the window (a known message time is never wrong, only maybe
+// not the newest: another replica may have taken a newer one), else from History.
+func (c *Channel) lastInbound(ctx context.Context, chat string) (time.Time, error) {
+	c.mu.Lock()
+	t, ok := c.inboundAt[chat]
+	c.mu.Unlock()
+	if ok && c.opts.Now().Sub(t) < Window-WindowMargin {
+		return t, nil
+	}
+	t, err := c.opts.History.LastInbound(ctx, chat)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("whatsappcloud: last message of the chat: %w", err)
+	}
+	c.noteInbound(chat, t)
+	return t, nil
+}
+
+// noteInbound remembers a time the chat wrote, keeping the newest.
+func (c *Channel) noteInbound(chat string, t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.inboundAt) > 200000 {
+		c.inboundAt = map[string]time.Time{}
+	}
+	if t.After(c.inboundAt[chat]) {
+		c.inboundAt[chat] = t
+	}
 }
 
 // windowOpen reports whether free-form messages may go to chat, whose last

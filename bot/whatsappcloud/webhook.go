@@ -234,10 +234,8 @@ func (c *Channel) HandlePayload(ctx context.Context, h bot.InboundHandler, p Pay
 		})
 	}
 	wg.Wait()
-	for _, s := range statuses {
-		if err := c.handleStatus(ctx, s); err != nil {
-			errs = append(errs, err)
-		}
+	if err := c.handleStatuses(ctx, statuses); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -265,6 +263,7 @@ func (c *Channel) handleMessage(ctx context.Context, h bot.InboundHandler, it in
 	if err := h.HandleInbound(ctx, in); err != nil {
 		return fmt.Errorf("message %s: %w", in.MessageID, err)
 	}
+	c.noteInbound(in.ChatID, in.ReceivedAt)
 	c.mu.Lock()
 	c.state.Received++
 	delete(c.closed, in.ChatID) // the person wrote: the window is open
@@ -315,8 +314,33 @@ func (c *Channel) markRead(ctx context.Context, messageID string) {
 	}()
 }
 
-// handleStatus passes one delivery status to the delivery worker.
-func (c *Channel) handleStatus(ctx context.Context, s Status) error {
+// handleStatuses passes a batch's delivery statuses to the delivery worker.
+func (c *Channel) handleStatuses(ctx context.Context, statuses []Status) error {
+	if c.opts.Statuses == nil || len(statuses) == 0 {
+		return nil
+	}
+	var sts []bot.StatusUpdate
+	for _, s := range statuses {
+		if st, ok := c.statusUpdate(ctx, s); ok {
+			sts = append(sts, st)
+		}
+	}
+	if bh, ok := c.opts.Statuses.(bot.StatusBatchHandler); ok {
+		if err := bh.HandleStatuses(ctx, sts); err != nil {
+			return fmt.Errorf("statuses of %d messages: %w", len(sts), err)
+		}
+		return nil
+	}
+	for _, st := range sts {
+		if err := c.opts.Statuses.HandleStatus(ctx, st); err != nil {
+			return fmt.Errorf("status %s of a message: %w", st.State, err)
+		}
+	}
+	return nil
+}
+
+// statusUpdate reads one status; ok is false for one with nothing to record.
+func (c *Channel) statusUpdate(ctx context.Context, s Status) (bot.StatusUpdate, bool) {
 	chat := s.RecipientID
 	if chat == "" {
 		chat = s.RecipientUserID
@@ -336,15 +360,9 @@ func (c *Channel) handleStatus(ctx context.Context, s Status) error {
 		st.State = bot.DeliveryFailed
 		st.Err = c.statusError(ctx, chat, s.Errors)
 	default:
-		return nil // "deleted", "warning": nothing to record
+		return st, false // "deleted", "warning": nothing to record
 	}
-	if c.opts.Statuses == nil {
-		return nil
-	}
-	if err := c.opts.Statuses.HandleStatus(ctx, st); err != nil {
-		return fmt.Errorf("status %s of a message: %w", s.Status, err)
-	}
-	return nil
+	return st, true
 }
 
 // statusError classifies a failure reported after the send, like sendError.
@@ -358,9 +376,9 @@ func (c *Channel) statusError(ctx context.Context, chat string, errs []APIError)
 	kind, _ := classify(ge)
 	switch kind {
 	case kindWindowClosed:
-		last, err := c.opts.History.LastInbound(ctx, chat)
+		last, err := c.lastInbound(ctx, chat)
 		if err != nil {
-			return fmt.Errorf("whatsappcloud: last message of the chat: %w", err)
+			return err
 		}
 		c.markClosed(chat, last)
 		return fmt.Errorf("whatsappcloud: %w: %w", ge, bot.ErrResend)
