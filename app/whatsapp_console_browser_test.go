@@ -109,7 +109,7 @@ func TestBrowserWhatsAppPage(t *testing.T) {
 		require.Equal(t, int64(1), audit)
 
 		browse(t, admin, chromedp.Navigate(base+"/konsol/pengaduan/"+code))
-		waitPage(t, admin, "#linimasa", "dibaca pelapor")
+		waitPage(t, admin, "#utas", "✓✓ dibaca")
 
 		officer := newBrowserContext(t, admin)
 		consoleLogin(t, officer, base, "pupr@oki.go.id", consolePassword)
