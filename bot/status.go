@@ -183,7 +183,7 @@ func (w *Deliverer) resend(ctx context.Context, m models.Message) error {
 	w.log().Info("message dropped by the platform after the send; sending it again", slog.String("channel", m.Channel), slog.Int64("message_id", m.ID))
 	return w.DB.WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Model(&models.Message{}).Where("id = ?", m.ID).
-			Updates(map[string]any{"status": models.MessageQueued, "error": "", "platform_id": nil}).Error; err != nil {
+			Updates(map[string]any{"status": models.MessageQueued, "error": "", "platform_id": nil, "parts_sent": 0}).Error; err != nil {
 			return fmt.Errorf("requeue message %d: %w", m.ID, err)
 		}
 		return insertJobs(ctx, tx, w.Jobs, []river.InsertManyParams{{Args: DeliverArgs{Channel: m.Channel, ChatID: m.ChatID}}})

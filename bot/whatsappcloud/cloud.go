@@ -238,7 +238,6 @@ type Channel struct {
 	mu        sync.Mutex
 	handler   bot.InboundHandler
 	state     State
-	progress  map[int64]int         // outbound ref -> parts already sent, so a retry never repeats them
 	tokens    map[string]string     // token -> choice id, for ids too long for a button
 	lists     map[string]listMemory // chat -> the last long list shown, for its pages
 	closed    map[string]time.Time  // chat -> its last message when Meta said the window had closed (131047)
@@ -265,7 +264,7 @@ func New(opts Options) (*Channel, error) {
 	}
 	c := &Channel{
 		opts: opts, log: opts.Logger.With(slog.String("channel", Name)), lim: opts.Limiter,
-		progress: map[int64]int{}, tokens: map[string]string{}, lists: map[string]listMemory{},
+		tokens: map[string]string{}, lists: map[string]listMemory{},
 		closed: map[string]time.Time{}, inboundAt: map[string]time.Time{}, media: map[string]mediaUpload{}, pairHits: map[string]int{},
 		bgSem: make(chan struct{}, 16), seen: map[string]struct{}{},
 	}

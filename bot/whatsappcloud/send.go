@@ -48,14 +48,18 @@ type mediaUpload struct {
 	at time.Time
 }
 
+// ReportsAttempts says Send tells the delivery worker's Attempt about every
+// part it sends (bot.AttemptReporter): a long message resumes after its last
+// accepted part, even after a crash.
+func (c *Channel) ReportsAttempts() {}
+
 // Send renders out as Cloud API messages and returns the id (wamid) of the
 // last one. Inside the 24-hour window it sends text, photos, map points, reply
 // buttons, lists and location requests; outside it, a notice goes as its
 // approved template, or waits for the person to write (bot.ErrAwaitReply) when
 // there is none, and a conversation message is not sent (bot.ErrRejected). It
 // never writes first to a number that never wrote. Every part is paced here;
-// when a part fails, the parts already sent are remembered by out.Ref, so the
-// retry sends only the rest.
+// a retry starts after the parts the delivery worker's attempt says were accepted.
 func (c *Channel) Send(ctx context.Context, out bot.Outbound) (string, error) {
 	chat := out.ChatID
 	if !chatIDRE.MatchString(chat) {
@@ -82,43 +86,41 @@ func (c *Channel) Send(ctx context.Context, out bot.Outbound) (string, error) {
 	if len(parts) == 0 {
 		return "", nil
 	}
-	c.mu.Lock()
-	start := c.progress[out.Ref]
-	c.mu.Unlock()
-	if out.Ref == 0 || start >= len(parts) {
-		start = 0
+	attempt := bot.AttemptFrom(ctx)
+	start := attempt.Resume()
+	if start >= len(parts) {
+		start = 0 // the message is planned anew (the window closed meanwhile): all of it
 	}
 	var lastID string
 	for i := start; i < len(parts); i++ {
-		id, err := c.sendPaced(ctx, out, parts[i], i+1, len(parts))
+		id, err := c.sendPaced(ctx, out, parts[i], i, len(parts))
 		if err != nil {
 			if kind, _ := classify(err); kind == kindWindowClosed && open {
 				// Meta's clock says the window has closed: the rest goes as outside it.
 				c.markClosed(chat, last)
-				c.setProgress(out.Ref, 0)
 				c.log.Info("whatsapp cloud api: the 24-hour window had closed (131047); sending as outside it")
-				return c.sendOutside(ctx, out)
+				return c.sendOutside(ctx, out, i)
 			}
-			c.setProgress(out.Ref, i)
 			return "", err
 		}
 		lastID = id
 	}
-	c.setProgress(out.Ref, 0)
 	return lastID, nil
 }
 
-// sendOutside sends out as it goes outside the window (its template), after a 131047.
-func (c *Channel) sendOutside(ctx context.Context, out bot.Outbound) (string, error) {
+// sendOutside sends out as it goes outside the window (its template), after a
+// 131047 on part n: the template goes as that part.
+func (c *Channel) sendOutside(ctx context.Context, out bot.Outbound, n int) (string, error) {
 	parts, err := c.outsideWindow(out)
 	if err != nil || len(parts) == 0 {
 		return "", err
 	}
-	return c.sendPaced(ctx, out, parts[0], 1, 1)
+	return c.sendPaced(ctx, out, parts[0], n, n+1)
 }
 
-// sendPaced waits for the number's and the person's rate and sends one part.
-func (c *Channel) sendPaced(ctx context.Context, out bot.Outbound, p part, n, of int) (string, error) {
+// sendPaced waits for the number's and the person's rate and sends part n
+// (from 0) of a message of parts, telling the delivery worker's attempt.
+func (c *Channel) sendPaced(ctx context.Context, out bot.Outbound, p part, n, parts int) (string, error) {
 	if wait := c.lim.ChatWait(out.ChatID); wait > maxPairWait {
 		return "", &bot.RetryAfterError{After: wait}
 	}
@@ -126,7 +128,12 @@ func (c *Channel) sendPaced(ctx context.Context, out bot.Outbound, p part, n, of
 	if err != nil {
 		return "", err
 	}
-	id, err := c.sendPart(ctx, out, p, n, of)
+	attempt := bot.AttemptFrom(ctx)
+	if err := attempt.Sending(ctx, n); err != nil {
+		release()
+		return "", err
+	}
+	id, err := c.sendPart(ctx, out, p, n+1, parts)
 	release()
 	if err != nil {
 		if kind, _ := classify(err); kind == kindWindowClosed {
@@ -134,24 +141,12 @@ func (c *Channel) sendPaced(ctx context.Context, out bot.Outbound, p part, n, of
 		}
 		return "", c.sendError(ctx, out.ChatID, err)
 	}
+	attempt.Accepted(n)
 	c.sent(out.ChatID)
 	if p.typ == "template" {
 		c.count(func(s *State) { s.TemplatesSent++ })
 	}
 	return id, nil
-}
-
-func (c *Channel) setProgress(ref int64, n int) {
-	if ref == 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if n == 0 {
-		delete(c.progress, ref)
-		return
-	}
-	c.progress[ref] = n
 }
 
 // lastInbound is when the chat last wrote: from memory when that is recent
@@ -384,7 +379,7 @@ func (c *Channel) sendPage(ctx context.Context, chat string, offset int) error {
 			"dari": offset + 1, "sampai": len(mem.choices), "jumlah": len(mem.choices)})
 	}
 	p := c.listPart(mem.lang, body, mem.choices, offset)
-	_, err := c.sendPaced(ctx, bot.Outbound{Channel: Name, ChatID: chat}, p, 1, 1)
+	_, err := c.sendPaced(ctx, bot.Outbound{Channel: Name, ChatID: chat}, p, 0, 1)
 	var ra *bot.RetryAfterError
 	if errors.As(err, &ra) {
 		return fmt.Errorf("whatsappcloud: page of a list: rate limited for %s", ra.After)

@@ -1,6 +1,7 @@
 package whatsappcloud
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -343,6 +344,13 @@ func TestPauseRecovers(t *testing.T) {
 	require.False(t, r.ch.State().Paused)
 }
 
+// testAttempt is the delivery worker's Attempt as a test keeps it: the parts accepted.
+type testAttempt struct{ accepted int }
+
+func (a *testAttempt) Resume() int                            { return a.accepted }
+func (a *testAttempt) Sending(_ context.Context, _ int) error { return nil }
+func (a *testAttempt) Accepted(part int)                      { a.accepted = part + 1 }
+
 // TestResendSkipsSentParts: a message whose second part failed sends only the rest on retry.
 func TestResendSkipsSentParts(t *testing.T) {
 	t.Parallel()
@@ -356,11 +364,14 @@ func TestResendSkipsSentParts(t *testing.T) {
 		}
 		return nil
 	})
-	out := bot.Outbound{ChatID: to, Text: strings.Repeat("a ", 3000), Choices: choices("Ya", "Tidak"), Ref: 77}
-	_, err := r.send(out)
+	out := bot.Outbound{Channel: Name, ChatID: to, Text: strings.Repeat("a ", 3000), Choices: choices("Ya", "Tidak"), Ref: 77}
+	a := &testAttempt{}
+	ctx := bot.WithAttempt(context.Background(), a)
+	_, err := r.ch.Send(ctx, out)
 	require.Error(t, err)
 	require.Len(t, r.fake.Messages(to), 1)
-	_, err = r.send(out)
+	require.Equal(t, 1, a.accepted)
+	_, err = r.ch.Send(ctx, out)
 	require.NoError(t, err)
 	ms := r.fake.Messages(to)
 	require.Len(t, ms, 3, "the first part is not sent twice")
