@@ -391,6 +391,27 @@ func TestPhotosLeaveTheBotClean(t *testing.T) {
 		}
 		require.GreaterOrEqual(t, served, 2*13)
 
+		// The same photos of complaints that are not confidential may be kept by the
+		// browser, but are checked again on every view: every route says so.
+		require.NoError(t, db.Model(&models.Complaint{}).Where("code IN ?", codes).Update("confidential", false).Error)
+		for name, p := range map[string]*webParty{"web chat officer": webOfficer, "web chat reporter": webCitizen} {
+			got := p.photos()
+			require.NotEmpty(t, got, name)
+			for _, r := range got {
+				require.Equal(t, "private, no-cache", r.cache, "%s: %s", name, r.what)
+			}
+		}
+		var link models.ComplaintAttachment
+		require.NoError(t, db.Joins("JOIN complaints ON complaints.id = complaint_attachments.complaint_id").
+			Where("complaints.code = ?", codes[0]).Take(&link).Error)
+		for _, q := range []string{"", "?asli=1"} {
+			resp, err := admin.Get(fmt.Sprintf("%s/konsol/pengaduan/%s/foto/%d%s", b.web.URL, codes[0], link.AttachmentID, q))
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			require.Equal(t, "private, no-cache", resp.Header.Get("Cache-Control"), "console photo %s", q)
+		}
+
 		// Nothing on disk keeps the metadata either.
 		require.NoError(t, filepath.WalkDir(b.app.Config.DataDir, func(path string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.Contains(path, "attachments") {
@@ -444,4 +465,49 @@ func consoleHTTPLogin(t *testing.T, base, email, password string) *http.Client {
 	resp.Body.Close()
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	return c
+}
+
+// TestRefusedPhotosWriteNoFile: a photo the bot refuses (not an image) on any
+// channel is answered and leaves nothing in DATA_DIR.
+func TestRefusedPhotosWriteNoFile(t *testing.T) {
+	t.Parallel()
+	modeltest.Each(t, func(t *testing.T, db *gorm.DB) {
+		b := startAllChannels(t, db)
+		notImage := []byte("<svg xmlns='http://www.w3.org/2000/svg'>" + mediatest.OwnerName + "</svg>")
+		tg := &tgParty{b: b, chat: 8201}
+		wa := &waParty{b: b, phone: "628120009201"}
+		for _, p := range []party{tg, wa} {
+			p.say("/start")
+			p.photo(notImage)
+		}
+		web := newWebParty(b)
+		web.say("/start")
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		require.NoError(t, mw.WriteField("client_id", "refused-1"))
+		fw, err := mw.CreateFormFile("photo", "foto")
+		require.NoError(t, err)
+		_, _ = fw.Write(notImage)
+		require.NoError(t, mw.Close())
+		resp, err := web.client.Post(b.web.URL+"/api/chat/photo", mw.FormDataContentType(), &body)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusUnsupportedMediaType, resp.StatusCode)
+
+		var refusals int64
+		require.NoError(t, db.Model(&models.Message{}).Where("direction = ? AND text LIKE ?", models.DirectionOut, "%bukan foto%").
+			Count(&refusals).Error)
+		require.EqualValues(t, 2, refusals, "telegram and whatsapp are told: %s", b.transcript())
+		var files []string
+		_ = filepath.WalkDir(b.app.Config.DataDir, func(path string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.Contains(path, "attachments") {
+				files = append(files, path)
+			}
+			return nil
+		})
+		require.Empty(t, files, "a refused photo writes no file")
+		var atts int64
+		require.NoError(t, db.Model(&models.Attachment{}).Count(&atts).Error)
+		require.Zero(t, atts)
+	})
 }
