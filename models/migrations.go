@@ -38,6 +38,7 @@ var migrations = []migration{
 	{ID: "0010_category_words", Up: sqlSteps(schema0010)},
 	{ID: "0011_delivery_in_flight", Up: sqlSteps(schema0011)},
 	{ID: "0012_region_boundaries", Up: regionBoundaries},
+	{ID: "0045_password_resets", Up: sqlSteps(schema0045)},
 }
 
 // schema0008 records the delivery receipts a platform reports (delivered, read)

@@ -117,6 +117,8 @@ func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, status int
 	d := c.data(w, r, nil, "konsol.masuk.judul", loginPage{Email: email, Token: token})
 	if errKey != "" {
 		d.Error = d.L.T(errKey, "menit", int(c.cfg.Limit.Window.Minutes()))
+	} else if r.URL.Query().Get("ok") == "sandi" {
+		d.Flash = d.L.T("akun.berhasil.sandi_tautan")
 	}
 	c.render(w, r, status, "masuk", d)
 }

@@ -166,6 +166,7 @@ func (c *Console) Register(mux Handler) {
 	mux.Handle("GET "+Prefix+"/static/{file}", static.Handler())
 	c.registerDashboard(mux)
 	c.registerWhatsApp(mux)
+	c.registerAccounts(mux)
 }
 
 // Role sets for page.
