@@ -166,7 +166,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 
 	a.Handler = &bot.Handler{DB: db, Jobs: a.River, Engine: &flows.Engine{Texts: a.Locales}, Complaints: a.Complaints, Locales: a.Locales,
 		DataDir: cfg.DataDir, MaxPhoto: cfg.MaxPhotoSize, Log: log, Now: opt.Now,
-		AnonymousChannels: map[string]bool{webchat.Name: true}}
+		AnonymousChannels: map[string]bool{webchat.Name: true}, SequencedChannels: map[string]bool{webchat.Name: true}}
 	parallel := 8
 	if models.Dialect(db) == "sqlite" {
 		parallel = 2

@@ -33,18 +33,20 @@ type inboundPayload struct {
 	AttachmentID int64    `json:"attachment_id"`
 }
 
-// Messages returns the chat's messages after the given id, oldest first.
+// Messages returns the chat's messages numbered after the given one, in the
+// order they became visible (models.SetVisible): a message is numbered when it
+// is recorded (inbound) or recorded as sent (outbound).
 func (w *WebchatHistory) Messages(ctx context.Context, chatID string, after int64, limit int) ([]webchat.Item, error) {
 	var rows []models.Message
 	err := w.DB.WithContext(ctx).
-		Where("channel = ? AND chat_id = ? AND id > ? AND (direction = ? OR status = ?)", webchat.Name, chatID, after, models.DirectionIn, models.MessageSent).
-		Order("id").Limit(limit).Find(&rows).Error
+		Where("channel = ? AND chat_id = ? AND seq > ?", webchat.Name, chatID, after).
+		Order("seq").Limit(limit).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("load web chat history: %w", err)
 	}
 	items := make([]webchat.Item, 0, len(rows))
 	for _, m := range rows {
-		it := webchat.Item{ID: m.ID, Direction: m.Direction, Text: m.Text, At: m.CreatedAt}
+		it := webchat.Item{ID: m.ID, Seq: *m.Seq, Direction: m.Direction, Text: m.Text, At: m.CreatedAt}
 		switch m.Direction {
 		case models.DirectionOut:
 			var o bot.Outbound

@@ -45,6 +45,9 @@ type Handler struct {
 	// AnonymousChannels are the channels whose address says nothing about who writes (the web
 	// chat's random browser id): there the identity question becomes an offer to give a name.
 	AnonymousChannels map[string]bool
+	// SequencedChannels are the channels whose page reads a chat's history in
+	// the order messages became visible (models.SetVisible): the web chat.
+	SequencedChannels map[string]bool
 
 	flowCache sync.Map // "id@rev" -> *flows.Flow
 }
@@ -65,33 +68,62 @@ func (h *Handler) HandleInbound(ctx context.Context, in Inbound) error {
 		photo, photoErr = models.SaveAttachment(ctx, h.DB, h.DataDir, in.Photo, in.PhotoMIME, h.maxPhoto())
 	}
 	return h.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		cit, who, dup, err := h.recordInbound(ctx, tx, in, models.MessageReceived, photo)
-		if err != nil || dup {
+		if err := h.lockChat(tx, in.Channel, in.ChatID); err != nil {
 			return err
 		}
-		if err := h.reachable(ctx, tx, cit, in); err != nil {
+		cit, who, id, err := h.recordInbound(ctx, tx, in, models.MessageReceived, photo)
+		if err != nil || id == 0 {
 			return err
 		}
-		if in.Kind == KindPhoto && photoErr != nil {
-			key := "sistem.foto_gagal"
-			if errors.Is(photoErr, models.ErrTooLarge) {
-				key = "sistem.foto_terlalu_besar"
-			} else if errors.Is(photoErr, models.ErrTooManyPixels) {
-				key = "sistem.foto_terlalu_lebar"
-			} else if errors.Is(photoErr, models.ErrNotImage) {
-				key = "sistem.foto_bukan_gambar"
-			}
-			h.logger().Info("photo refused", slog.String("channel", in.Channel), slog.Any("error", photoErr))
-			return h.queue(ctx, tx, cit, in.Channel, in.ChatID, nil, []Outbound{{Text: h.Locales.T(cit.Lang, key, map[string]any{"batas_mb": h.maxPhoto() >> 20})}})
+		if err := h.answer(ctx, tx, cit, who, in, photo, photoErr); err != nil {
+			return err
 		}
-		if in.ReplyTo != "" && in.Kind == KindText {
-			if done, err := h.answerQuoted(ctx, tx, cit, in); done || err != nil {
-				return err
-			}
-		}
-		input := toInput(in, photo)
-		return h.advance(ctx, tx, cit, who, in.Channel, in.ChatID, input)
+		return h.visible(tx, in, id)
 	}, &sql.TxOptions{})
+}
+
+// answer runs the flow (or the answer to a quoted question) for an inbound
+// message just recorded, in its transaction.
+func (h *Handler) answer(ctx context.Context, tx *gorm.DB, cit *models.Citizen, who *sender, in Inbound, photo *models.Attachment, photoErr error) error {
+	if err := h.reachable(ctx, tx, cit, in); err != nil {
+		return err
+	}
+	if in.Kind == KindPhoto && photoErr != nil {
+		key := "sistem.foto_gagal"
+		if errors.Is(photoErr, models.ErrTooLarge) {
+			key = "sistem.foto_terlalu_besar"
+		} else if errors.Is(photoErr, models.ErrTooManyPixels) {
+			key = "sistem.foto_terlalu_lebar"
+		} else if errors.Is(photoErr, models.ErrNotImage) {
+			key = "sistem.foto_bukan_gambar"
+		}
+		h.logger().Info("photo refused", slog.String("channel", in.Channel), slog.Any("error", photoErr))
+		return h.queue(ctx, tx, cit, in.Channel, in.ChatID, nil, []Outbound{{Text: h.Locales.T(cit.Lang, key, map[string]any{"batas_mb": h.maxPhoto() >> 20})}})
+	}
+	if in.ReplyTo != "" && in.Kind == KindText {
+		if done, err := h.answerQuoted(ctx, tx, cit, in); done || err != nil {
+			return err
+		}
+	}
+	input := toInput(in, photo)
+	return h.advance(ctx, tx, cit, who, in.Channel, in.ChatID, input)
+}
+
+// lockChat keeps other processes from handling a message of the same chat
+// until this transaction ends (the dispatcher orders a chat within a process).
+func (h *Handler) lockChat(tx *gorm.DB, channel, chatID string) error {
+	return models.LockChatInbound(tx, channel, chatID)
+}
+
+// visible numbers an inbound message as the next visible one of its chat, on
+// the channels whose page reads the history in that order (SequencedChannels).
+// It is the transaction's last write: see models.SetVisible.
+func (h *Handler) visible(tx *gorm.DB, in Inbound, id int64) error {
+	if !h.SequencedChannels[in.Channel] {
+		return nil
+	}
+	_, err := models.SetVisible(tx, id, in.Channel, in.ChatID)
+	return err
 }
 
 // reachable undoes an earlier "unreachable" (the person blocked the bot, or the
@@ -124,17 +156,23 @@ func (h *Handler) reachable(ctx context.Context, tx *gorm.DB, cit *models.Citize
 // platform's redelivery is dropped as a duplicate instead of panicking again.
 func (h *Handler) HandlePanic(ctx context.Context, in Inbound, _ any) error {
 	return h.DB.WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
-		cit, _, dup, err := h.recordInbound(ctx, tx, in, models.MessageFailed, nil)
-		if err != nil || dup {
+		if err := h.lockChat(tx, in.Channel, in.ChatID); err != nil {
 			return err
 		}
-		return h.queue(ctx, tx, cit, in.Channel, in.ChatID, nil, []Outbound{{Text: h.Locales.T(cit.Lang, "sistem.maaf_gangguan", nil)}})
+		cit, _, id, err := h.recordInbound(ctx, tx, in, models.MessageFailed, nil)
+		if err != nil || id == 0 {
+			return err
+		}
+		if err := h.queue(ctx, tx, cit, in.Channel, in.ChatID, nil, []Outbound{{Text: h.Locales.T(cit.Lang, "sistem.maaf_gangguan", nil)}}); err != nil {
+			return err
+		}
+		return h.visible(tx, in, id)
 	}, &sql.TxOptions{})
 }
 
-// recordInbound finds or creates the citizen and logs the message; dup reports
-// a message id already seen on this channel.
-func (h *Handler) recordInbound(ctx context.Context, tx *gorm.DB, in Inbound, status string, photo *models.Attachment) (*models.Citizen, *sender, bool, error) {
+// recordInbound finds or creates the citizen and logs the message, returning
+// its id; 0 is a message id already seen on this channel (a duplicate).
+func (h *Handler) recordInbound(ctx context.Context, tx *gorm.DB, in Inbound, status string, photo *models.Attachment) (*models.Citizen, *sender, int64, error) {
 	var platformID *string
 	if in.MessageID != "" {
 		id := in.MessageID
@@ -154,37 +192,37 @@ func (h *Handler) recordInbound(ctx context.Context, tx *gorm.DB, in Inbound, st
 	}
 	if models.Dialect(tx) == models.DialectPostgres {
 		// One round trip finds a known citizen and records the message.
-		cit, who, inserted, err := h.citizenRecording(tx, in, &msg)
+		cit, who, id, err := h.citizenRecording(tx, in, &msg)
 		switch {
 		case err != nil:
-			return nil, nil, false, err
-		case cit != nil && !inserted:
+			return nil, nil, 0, err
+		case cit != nil && id == 0:
 			return h.duplicate(in)
 		case cit != nil:
-			return cit, who, false, nil
+			return cit, who, id, nil
 		}
 	}
 	cit, who, err := h.citizen(ctx, tx, in)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, 0, err
 	}
 	msg.CitizenID = cit.ID
 	// The unique (channel, direction, platform_id) index is the dedupe: a message
 	// already recorded inserts nothing and is dropped.
 	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&msg)
 	if res.Error != nil {
-		return nil, nil, false, fmt.Errorf("record inbound: %w", res.Error)
+		return nil, nil, 0, fmt.Errorf("record inbound: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
 		return h.duplicate(in)
 	}
-	return cit, who, false, nil
+	return cit, who, msg.ID, nil
 }
 
 // duplicate is recordInbound's answer for a message already recorded: drop it.
-func (h *Handler) duplicate(in Inbound) (*models.Citizen, *sender, bool, error) {
+func (h *Handler) duplicate(in Inbound) (*models.Citizen, *sender, int64, error) {
 	h.logger().Debug("duplicate inbound dropped", slog.String("channel", in.Channel), slog.String("message_ref", LogRef(in.MessageID)))
-	return nil, nil, true, nil
+	return nil, nil, 0, nil
 }
 
 // answerQuoted attaches a citizen's reply that quotes the bot's question from an
@@ -287,7 +325,7 @@ type senderRow struct {
 	ConvCreatedAt *time.Time
 	ConvUpdatedAt *time.Time
 	ConvComplaint *int64
-	Inserted      int64 // senderRecordingPG only
+	Inserted      int64 // senderRecordingPG only: the id of the message it recorded, 0 for none
 }
 
 // senderSelect finds the citizen behind a chat with their officer row and active
@@ -314,21 +352,22 @@ ins AS (
 	ON CONFLICT DO NOTHING
 	RETURNING id
 )
-SELECT s.*, (SELECT count(*) FROM ins) AS inserted FROM s`
+SELECT s.*, COALESCE((SELECT id FROM ins), 0) AS inserted FROM s`
 
-// citizenRecording runs senderRecordingPG for msg; cit is nil when the chat has no citizen yet.
-func (h *Handler) citizenRecording(tx *gorm.DB, in Inbound, msg *models.Message) (cit *models.Citizen, who *sender, inserted bool, err error) {
+// citizenRecording runs senderRecordingPG for msg; cit is nil when the chat has
+// no citizen yet, and id is 0 when the message was recorded before.
+func (h *Handler) citizenRecording(tx *gorm.DB, in Inbound, msg *models.Message) (cit *models.Citizen, who *sender, id int64, err error) {
 	var rows []senderRow
 	err = tx.Raw(senderRecordingPG, true, models.ConversationActive, in.Channel, in.ChatID,
 		msg.Direction, msg.Channel, msg.ChatID, msg.PlatformID, msg.Kind, msg.Text, msg.Payload, msg.Status, msg.CreatedAt).Scan(&rows).Error
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("load citizen and record inbound: %w", err)
+		return nil, nil, 0, fmt.Errorf("load citizen and record inbound: %w", err)
 	}
 	if len(rows) == 0 {
-		return nil, nil, false, nil
+		return nil, nil, 0, nil
 	}
 	cit, who = rows[0].parts()
-	return cit, who, rows[0].Inserted > 0, nil
+	return cit, who, rows[0].Inserted, nil
 }
 
 // parts splits a row into the citizen and what else was learned about them.

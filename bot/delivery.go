@@ -91,6 +91,13 @@ type UncertainSender interface {
 	Uncertain() UncertainPolicy
 }
 
+// SequencedChannel is an optional Channel capability: its page reads a chat's
+// history in the order messages became visible (the web chat's cursor), so the
+// worker numbers each message when it records it as sent (models.SetVisible).
+type SequencedChannel interface {
+	SequencedHistory()
+}
+
 // AttemptReporter is an optional Channel capability: its Send reports every
 // platform request to the Attempt in its context (AttemptFrom), right before the
 // request and after the platform accepted it. The delivery worker then records
@@ -370,8 +377,26 @@ func (w *Deliverer) sendOne(ctx context.Context, ch Channel, m models.Message) e
 	}
 	// Only a row still queued or in flight: a platform's status webhook may have
 	// recorded the message already (sent, failed, waiting) while the answer was on its way.
+	markSent := func(db *gorm.DB) (int64, error) {
+		res := db.Model(&models.Message{}).Where("id = ? AND status IN ?", m.ID, []string{models.MessageQueued, models.MessageSending}).Updates(upd)
+		return res.RowsAffected, res.Error
+	}
+	_, sequenced := ch.(SequencedChannel)
 	if err := w.settle(ctx, m.ID, "mark sent", func(db *gorm.DB) error {
-		return db.Model(&models.Message{}).Where("id = ? AND status IN ?", m.ID, []string{models.MessageQueued, models.MessageSending}).Updates(upd).Error
+		if !sequenced {
+			_, err := markSent(db)
+			return err
+		}
+		// The page reads the chat in the order messages became visible: number
+		// it in the transaction that makes it so, as its last write.
+		return db.Transaction(func(tx *gorm.DB) error {
+			n, err := markSent(tx)
+			if err != nil || n == 0 {
+				return err
+			}
+			_, err = models.SetVisible(tx, m.ID, m.Channel, m.ChatID)
+			return err
+		}, &sql.TxOptions{})
 	}); err != nil {
 		return err
 	}

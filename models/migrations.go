@@ -39,6 +39,7 @@ var migrations = []migration{
 	{ID: "0011_delivery_in_flight", Up: sqlSteps(schema0011)},
 	{ID: "0012_region_boundaries", Up: regionBoundaries},
 	{ID: "0045_password_resets", Up: sqlSteps(schema0045)},
+	{ID: "0025_chat_visible_sequence", Up: sqlSteps(schema0025)},
 }
 
 // schema0008 records the delivery receipts a platform reports (delivered, read)
@@ -95,6 +96,27 @@ ALTER TABLE messages ADD COLUMN sending_at {{ts}};
 DROP INDEX idx_messages_chat_queued;
 CREATE INDEX idx_messages_chat_pending ON messages (channel, chat_id, id) WHERE status IN ('queued', 'sending');
 CREATE INDEX idx_messages_resent ON messages (channel) WHERE resends > 0
+`
+
+// schema0025 numbers the messages of a chat in the order they became visible
+// to its page (seq: an inbound message when it is recorded, an outbound one
+// when it is recorded as sent), from a counter per chat (chat_sequences) that
+// the same transaction takes, so the numbers of one chat are committed in
+// order and a cursor over them never skips a message committed late. Only the
+// channels that show a history (the web chat) use it; the web chat's existing
+// visible messages keep their id as their number.
+const schema0025 = `
+ALTER TABLE messages ADD COLUMN seq BIGINT;
+CREATE TABLE chat_sequences (
+	channel TEXT NOT NULL,
+	chat_id TEXT NOT NULL,
+	last_seq BIGINT NOT NULL,
+	PRIMARY KEY (channel, chat_id)
+);
+UPDATE messages SET seq = id WHERE channel = 'webchat' AND (direction = 'in' OR status = 'sent');
+INSERT INTO chat_sequences (channel, chat_id, last_seq)
+	SELECT channel, chat_id, MAX(seq) FROM messages WHERE seq IS NOT NULL GROUP BY channel, chat_id;
+CREATE INDEX idx_messages_chat_seq ON messages (channel, chat_id, seq) WHERE seq IS NOT NULL
 `
 
 // complaintTextSearch gives the console's text search (LOWER(description|address) LIKE

@@ -116,7 +116,10 @@ type Message struct {
 	PartsSent int
 	// Resends counts how often the message was sent again after a crash left
 	// its outcome unknown: each is a message the chat may have received twice.
-	Resends   int
+	Resends int
+	// Seq numbers the chat's messages in the order they became visible to its
+	// page (see NextChatSeq); nil until then, and on channels without a history.
+	Seq       *int64
 	CreatedAt time.Time
 	SendingAt *time.Time // when the last platform request of it went out
 	SentAt    *time.Time

@@ -25,13 +25,18 @@ const (
 
 // History reads a chat's messages for the page; the integrator implements it over the messages table.
 type History interface {
-	// Messages returns the chat's messages with id > after, oldest first, at most limit: inbound echoes and sent outbound.
+	// Messages returns the chat's visible messages (inbound echoes and sent
+	// outbound) whose Seq is above after, in Seq order, at most limit. Seq
+	// numbers a chat's messages in the order they became visible, which never
+	// goes backwards: a page that has seen Seq n finds every later message
+	// above n, whatever the order of their ids.
 	Messages(ctx context.Context, chatID string, after int64, limit int) ([]Item, error)
 }
 
 // Item is one message of a chat as the page shows it.
 type Item struct {
 	ID          int64        `json:"id"`
+	Seq         int64        `json:"seq"`       // the page's cursor: ?after= the highest Seq it has
 	Direction   string       `json:"direction"` // DirectionIn or DirectionOut
 	Text        string       `json:"text,omitempty"`
 	Choices     []bot.Choice `json:"choices,omitempty"`
@@ -172,6 +177,12 @@ func (c *Channel) Send(_ context.Context, out bot.Outbound) (string, error) {
 func (c *Channel) Uncertain() bot.UncertainPolicy { return bot.ResendAlways }
 
 var _ bot.UncertainSender = (*Channel)(nil)
+
+// SequencedHistory tells the delivery worker to number each message as it
+// becomes visible: the page's cursor (History.Messages) is that number.
+func (c *Channel) SequencedHistory() {}
+
+var _ bot.SequencedChannel = (*Channel)(nil)
 
 // Sent wakes the chat's long-polls once the message is recorded as sent, so the
 // poll that wakes up finds it in the history.

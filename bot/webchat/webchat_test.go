@@ -382,7 +382,7 @@ func TestMessagesHistoryAndLongPoll(t *testing.T) {
 	require.Equal(t, "/start", items[0].Text)
 	require.Equal(t, webchat.DirectionOut, items[1].Direction)
 	require.Equal(t, []bot.Choice{{ID: "jalan", Label: "Jalan & jembatan"}}, items[1].Choices)
-	last := items[1].ID
+	last := items[1].Seq
 
 	// Nothing after last: the poll waits until Send wakes it.
 	drain(tb.read)

@@ -18,7 +18,7 @@
   var MAX_SIDE = 1600; // photos are shrunk to this many pixels on the long side
   var START = '/start';
 
-  var lastID = 0;
+  var lastSeq = 0; // the cursor: the highest seq shown (messages are numbered as they become visible)
   var pending = []; // local bubbles of messages sent, waiting for their echo; oldest first
   var queue = []; // messages to send, one at a time, in order
   var sending = false;
@@ -446,19 +446,19 @@
     for (;;) {
       try {
         var began = Date.now();
-        var data = await getJSON('/api/chat/messages?after=' + lastID + (first ? '&wait=0' : ''), 40000);
+        var data = await getJSON('/api/chat/messages?after=' + lastSeq + (first ? '&wait=0' : ''), 40000);
         failures = 0;
         clearStatus('conn');
         (data.messages || []).forEach(function (m) {
-          if (m.id > lastID) {
-            lastID = m.id;
+          if (m.seq > lastSeq) {
+            lastSeq = m.seq;
             render(m);
           }
         });
         if (first) {
           first = false;
           scrollDown();
-          if (lastID === 0) send({ kind: 'text', text: START }, null);
+          if (lastSeq === 0) send({ kind: 'text', text: START }, null);
         } else if (!(data.messages || []).length && Date.now() - began < 1000) {
           await sleep(2000); // a server that is shutting down answers at once: do not spin
         }

@@ -28,13 +28,14 @@ func NewHistory() *History {
 	return &History{items: map[string][]webchat.Item{}}
 }
 
-// Messages returns the chat's items with id > after, oldest first, at most limit.
+// Messages returns the chat's items with Seq > after, oldest first, at most limit.
+// Items are numbered as they are added, so Seq follows the order they became visible.
 func (h *History) Messages(_ context.Context, chatID string, after int64, limit int) ([]webchat.Item, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []webchat.Item
 	for _, it := range h.items[chatID] {
-		if it.ID > after {
+		if it.Seq > after {
 			out = append(out, it)
 			if len(out) == limit {
 				break
@@ -74,7 +75,7 @@ func (h *History) add(chatID string, it webchat.Item) webchat.Item {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.next++
-	it.ID = h.next
+	it.ID, it.Seq = h.next, h.next
 	it.At = time.Now().UTC()
 	h.items[chatID] = append(h.items[chatID], it)
 	return it
