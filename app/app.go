@@ -189,7 +189,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	river.AddWorker(workers, &complaint.DeadlineWorker{Service: a.Complaints})
 
 	a.Web = web.New(web.Config{Addr: cfg.HTTPAddr, PublicURL: cfg.PublicURL, Webchat: a.Webchat, Locales: a.Locales, Logger: log,
-		Ready: a.ready})
+		Ready: a.ready, Brand: web.Brand{Name: reg.Name, Logo: reg.Logo}})
 	a.Web.Handle("GET "+mediaPath+"{id}", mediaHandler(db, a.Webchat, cfg.DataDir))
 	if err := a.setupConsole(opt); err != nil {
 		return nil, err

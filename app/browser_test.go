@@ -47,11 +47,13 @@ func TestBrowserFilesComplaint(t *testing.T) {
 	modeltest.Each(t, func(t *testing.T, db *gorm.DB) {
 		h := newHarness(t, db, Options{})
 		url := h.serveWeb()
-		p := webtest.Open(t, url+"/")
+		p := webtest.OpenPhone(t, url+"/")
 
 		p.WaitBot("Selamat datang di layanan pengaduan")
+		p.Axe("welcome")
 		p.Click("📝 Buat pengaduan")
 		p.WaitBot("Laporan Anda tentang apa?")
+		p.Axe("the categories")
 		p.Click("Jalan & jembatan")
 		p.WaitBot("Ceritakan masalahnya")
 		p.Send("jalan berlubang")
@@ -61,6 +63,8 @@ func TestBrowserFilesComplaint(t *testing.T) {
 		require.NoError(t, webtest.SetLocation(p.Ctx, url, -3.40291, 104.83137))
 		p.Click("📍 Kirim lokasi saya")
 		p.WaitBot("Ada foto?")
+		require.Contains(t, p.Buttons(), "📷 Kirim foto", "the photo question offers the picker as a button")
+		p.Axe("the photo question")
 		photo := filepath.Join(t.TempDir(), "jalan.png")
 		require.NoError(t, os.WriteFile(photo, testPNG(3), 0o600))
 		p.Upload(photo)
@@ -83,14 +87,17 @@ func TestBrowserFilesComplaint(t *testing.T) {
 		p.WaitBot("Mohon periksa laporan Anda")
 		p.WaitBot("Foto: 1")
 		p.WaitBot("Identitas: Siti Aminah")
+		p.Axe("the summary")
 		p.Click("✅ Kirim")
 		confirmation := p.WaitBot("Nomor laporan: OKI-2611-0001")
 		require.Contains(t, confirmation, "Jumat, 4 Desember 2026")
 		require.Contains(t, confirmation, "Dinas Pekerjaan Umum dan Penataan Ruang")
+		p.Axe("the ticket")
 
 		// The ticket's buttons lead on without a typed command.
 		p.Click("🔎 Cek status")
 		p.WaitBot("Status: diteruskan ke dinas")
+		p.Axe("the status")
 		p.Click("🏠 Menu")
 		p.WaitBot("Apa yang ingin Anda lakukan?")
 

@@ -51,7 +51,7 @@ func (w *WebchatHistory) Messages(ctx context.Context, chatID string, after int6
 		case models.DirectionOut:
 			var o bot.Outbound
 			if err := json.Unmarshal([]byte(m.Payload), &o); err == nil {
-				it.Text, it.Choices, it.AskLocation = o.Text, o.Choices, o.AskLocation
+				it.Text, it.Choices, it.AskLocation, it.AskPhoto = o.Text, o.Choices, o.AskLocation, o.AskPhoto
 				it.HasLocation, it.Lat, it.Lng = o.HasLocation, o.Lat, o.Lng
 				if o.PhotoPath != "" {
 					it.PhotoURL = mediaPath + strconv.FormatInt(m.ID, 10)

@@ -40,7 +40,15 @@ var migrations = []migration{
 	{ID: "0012_region_boundaries", Up: regionBoundaries},
 	{ID: "0045_password_resets", Up: sqlSteps(schema0045)},
 	{ID: "0025_chat_visible_sequence", Up: sqlSteps(schema0025)},
+	{ID: "0040_regency_logo_center", Up: sqlSteps(schema0040)},
 }
+
+// schema0040 gives the regency its logo (a data: URL) and the point a map opens at.
+const schema0040 = `
+ALTER TABLE regencies ADD COLUMN logo TEXT NOT NULL DEFAULT '';
+ALTER TABLE regencies ADD COLUMN center_lat DOUBLE PRECISION;
+ALTER TABLE regencies ADD COLUMN center_lng DOUBLE PRECISION
+`
 
 // schema0008 records the delivery receipts a platform reports (delivered, read)
 // and indexes the messages that wait for the person to write again.

@@ -291,8 +291,12 @@ type Regency struct {
 	ShortName    string
 	TicketPrefix string
 	Timezone     string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Logo is the regency's logo as a data: URL ("" for none), shown by the web chat.
+	Logo string
+	// CenterLat/CenterLng is where a map opens without the phone's position; nil when unset.
+	CenterLat, CenterLng *float64
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
 }
 
 // Holiday is a day off for OPDs: a national holiday or cuti bersama.

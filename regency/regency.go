@@ -7,10 +7,12 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -34,7 +36,7 @@ var Default []byte
 
 // sample holds the sample regency file with the boundary files it names.
 //
-//go:embed oki.yaml data/oki-kecamatan.geojson data/oki-desa.geojson
+//go:embed oki.yaml data/oki-kecamatan.geojson data/oki-desa.geojson data/oki-logo.svg
 var sample embed.FS
 
 // DefaultFile is the sample regency, parsed, with its boundaries. It is parsed
@@ -55,6 +57,8 @@ type File struct {
 	// Shapes holds the boundary of each region code that has one (a GeoJSON geometry),
 	// read from the Boundaries files by ParseFS; Parse alone reads none.
 	Shapes map[string][]byte `yaml:"-"`
+	// Logo is the regency's logo as a data: URL, read from Regency.Logo by ParseFS; "" without one.
+	Logo string `yaml:"-"`
 }
 
 // BoundarySpec names the GeoJSON files (paths relative to the regency file) with the
@@ -70,7 +74,24 @@ type RegencySpec struct {
 	ShortName    string `yaml:"short_name"`
 	TicketPrefix string `yaml:"ticket_prefix"`
 	Timezone     string `yaml:"timezone"`
+	// Logo is an SVG, PNG, JPEG or WebP file (path relative to the regency file, at most
+	// MaxLogoBytes) the web chat shows beside the regency's name.
+	Logo string `yaml:"logo"`
+	// Center is where a map opens when the phone gives no position (the regency's seat).
+	Center *PointSpec `yaml:"center"`
 }
+
+// PointSpec is a point in latitude/longitude.
+type PointSpec struct {
+	Lat float64 `yaml:"lat"`
+	Lng float64 `yaml:"lng"`
+}
+
+// MaxLogoBytes bounds the logo file: the web chat serves it with every first visit.
+const MaxLogoBytes = 64 << 10
+
+// logoTypes are the logo formats accepted, by what http.DetectContentType says (SVG is text).
+var logoTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/webp": true}
 
 // AgencySpec is one OPD.
 type AgencySpec struct {
@@ -166,6 +187,13 @@ func ParseFS(fsys fs.FS, name string) (*File, error) {
 	}
 	f.Shapes = map[string][]byte{}
 	var problems []string
+	if f.Regency.Logo != "" {
+		logo, err := readLogo(fsys, path.Join(path.Dir(name), f.Regency.Logo))
+		if err != nil {
+			problems = append(problems, "regency.logo: "+err.Error())
+		}
+		f.Logo = logo
+	}
 	for _, b := range []struct{ field, file, level string }{
 		{"boundaries.kecamatan", f.Boundaries.Kecamatan, models.RegionKecamatan},
 		{"boundaries.desa", f.Boundaries.Desa, models.RegionDesa},
@@ -212,6 +240,9 @@ func (f *File) validate() []string {
 	}
 	if !prefixRe.MatchString(r.TicketPrefix) {
 		add("regency.ticket_prefix: %q must be 2 to 6 capital letters", r.TicketPrefix)
+	}
+	if c := r.Center; c != nil && (c.Lat < -90 || c.Lat > 90 || c.Lng < -180 || c.Lng > 180 || c.Lat == 0 && c.Lng == 0) {
+		add("regency.center: %v, %v is not a point (lat -90..90, lng -180..180)", c.Lat, c.Lng)
 	}
 	if r.Timezone == "" {
 		add("regency.timezone: required, e.g. Asia/Jakarta")
@@ -335,7 +366,7 @@ func (f *File) validate() []string {
 // untouched, so loading the same file twice changes nothing.
 func Load(ctx context.Context, db *gorm.DB, f *File) error {
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := loadRegency(tx, f.Regency); err != nil {
+		if err := loadRegency(tx, f.Regency, f.Logo); err != nil {
 			return err
 		}
 		agencyIDs, err := loadAgencies(tx, f.Agencies)
@@ -422,8 +453,11 @@ func UpgradeSample(ctx context.Context, db *gorm.DB) (bool, error) {
 	return true, nil
 }
 
-func loadRegency(tx *gorm.DB, r RegencySpec) error {
-	want := models.Regency{Name: r.Name, ShortName: r.ShortName, TicketPrefix: r.TicketPrefix, Timezone: r.Timezone}
+func loadRegency(tx *gorm.DB, r RegencySpec, logo string) error {
+	want := models.Regency{Name: r.Name, ShortName: r.ShortName, TicketPrefix: r.TicketPrefix, Timezone: r.Timezone, Logo: logo}
+	if r.Center != nil {
+		want.CenterLat, want.CenterLng = &r.Center.Lat, &r.Center.Lng
+	}
 	var have models.Regency
 	err := tx.Order("id").Take(&have).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -433,10 +467,11 @@ func loadRegency(tx *gorm.DB, r RegencySpec) error {
 		return fmt.Errorf("regency: %w", err)
 	}
 	if have.Name == want.Name && have.ShortName == want.ShortName && have.TicketPrefix == want.TicketPrefix &&
-		have.Timezone == want.Timezone {
+		have.Timezone == want.Timezone && have.Logo == want.Logo && samePoint(have.CenterLat, want.CenterLat) &&
+		samePoint(have.CenterLng, want.CenterLng) {
 		return nil
 	}
-	return tx.Model(&have).Select("name", "short_name", "ticket_prefix", "timezone").Updates(&want).Error
+	return tx.Model(&have).Select("name", "short_name", "ticket_prefix", "timezone", "logo", "center_lat", "center_lng").Updates(&want).Error
 }
 
 func loadAgencies(tx *gorm.DB, specs []AgencySpec) (map[string]int64, error) {
@@ -631,4 +666,24 @@ func loadHolidays(tx *gorm.DB, specs []HolidaySpec) error {
 		}
 	}
 	return nil
+}
+
+func samePoint(a, b *float64) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
+
+// readLogo reads a logo file and returns it as a data: URL.
+func readLogo(fsys fs.FS, name string) (string, error) {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return "", err
+	}
+	if len(data) > MaxLogoBytes {
+		return "", fmt.Errorf("%s is %d KB; at most %d KB", name, len(data)>>10, MaxLogoBytes>>10)
+	}
+	mime := http.DetectContentType(data)
+	if strings.HasSuffix(strings.ToLower(name), ".svg") && bytes.Contains(data, []byte("<svg")) {
+		mime = "image/svg+xml"
+	} else if !logoTypes[mime] {
+		return "", fmt.Errorf("%s is %s; use SVG, PNG, JPEG or WebP", name, mime)
+	}
+	return "data:" + mime + ";base64," + base64.StdEncoding.EncodeToString(data), nil
 }

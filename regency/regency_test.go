@@ -2,6 +2,8 @@ package regency_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -153,4 +155,38 @@ func TestLoadIsIdempotent(t *testing.T) {
 		require.Equal(t, first["agencies"]+1, second["agencies"])
 		require.Equal(t, first["holidays"]+1, second["holidays"])
 	})
+}
+
+// The sample names its logo and map centre; they reach the database, and a logo that is not
+// an image is refused with the field named.
+func TestLogoAndCenter(t *testing.T) {
+	f, err := regency.DefaultFile()
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(f.Logo, "data:image/svg+xml;base64,"), f.Logo[:min(40, len(f.Logo))])
+	require.NotNil(t, f.Regency.Center)
+
+	dir := t.TempDir()
+	src := strings.Replace(string(regency.Default), "logo: data/oki-logo.svg", "logo: logo.png", 1)
+	require.NoError(t, writeFiles(dir, map[string]string{"oki.yaml": src, "logo.png": "bukan gambar"}))
+	_, err = regency.ReadFile(dir + "/oki.yaml")
+	require.ErrorContains(t, err, "regency.logo: logo.png is text/plain")
+
+	modeltest.Each(t, func(t *testing.T, db *gorm.DB) {
+		require.NoError(t, regency.Load(context.Background(), db, f))
+		var reg models.Regency
+		require.NoError(t, db.First(&reg).Error)
+		require.Equal(t, f.Logo, reg.Logo)
+		require.NotNil(t, reg.CenterLat)
+		require.InDelta(t, -3.39268, *reg.CenterLat, 1e-9)
+		require.InDelta(t, 104.83082, *reg.CenterLng, 1e-9)
+	})
+}
+
+func writeFiles(dir string, files map[string]string) error {
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }

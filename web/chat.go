@@ -2,9 +2,14 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/base64"
+	"encoding/hex"
 	"html/template"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/suarawarga/suarawarga/bot/webchat"
 	"github.com/suarawarga/suarawarga/web/assets"
@@ -19,7 +24,7 @@ var pageTemplate = template.Must(template.ParseFS(embedded, "templates/chat.html
 // scriptKeys are the webchat locale keys the page's script needs, without the namespace.
 // Values may contain {name} placeholders the script fills in.
 var scriptKeys = []string{
-	"kirim_lokasi", "mengambil_lokasi", "lokasi_gagal", "lokasi_anda", "placeholder", "placeholder_alamat",
+	"kirim_lokasi", "tombol_foto", "mengambil_lokasi", "lokasi_gagal", "lokasi_anda", "placeholder", "placeholder_alamat",
 	"foto", "mengirim", "tidak_terkirim", "coba_lagi", "sedang_membalas", "koneksi_terputus", "menyiapkan_foto",
 	"anda", "layanan", "galat_sibuk", "galat_terlalu_cepat", "galat_terlalu_panjang", "galat_kosong",
 	"galat_tidak_valid", "galat_foto_besar",
@@ -35,15 +40,18 @@ const maxPhotoMB = 10
 type chatPage struct {
 	tr      Translator
 	webchat *webchat.Channel
+	brand   Brand
+	logo    *logo
 }
 
-func newChatPage(tr Translator, wc *webchat.Channel) *chatPage {
-	return &chatPage{tr: tr, webchat: wc}
+func newChatPage(tr Translator, wc *webchat.Channel, b Brand) *chatPage {
+	return &chatPage{tr: tr, webchat: wc, brand: b, logo: parseLogo(b.Logo)}
 }
 
 // pageData feeds templates/chat.html.
 type pageData struct {
 	Lang, OtherLang             string
+	Regency, LogoURL            string
 	T                           map[string]string // server-rendered text by short key
 	Strings                     map[string]string // text for the script, by short key
 	ScriptURL, StyleURL         string
@@ -66,11 +74,12 @@ func (p *chatPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Lang:      lang,
 		OtherLang: other,
 		T: map[string]string{
-			"judul": t("judul", nil), "subjudul": t("subjudul", nil), "percakapan": t("percakapan", nil),
-			"label_pesan": t("label_pesan", nil), "placeholder": t("placeholder", nil), "kirim": t("kirim", nil),
+			"judul": t("judul", nil), "percakapan": t("percakapan", nil),
+			"label_pesan": t("label_pesan", nil), "placeholder": t("placeholder", nil), "kirim_pesan": t("kirim_pesan", nil),
 			"kirim_foto": t("kirim_foto", nil), "butuh_javascript": t("butuh_javascript", nil),
 			"ganti_bahasa": t("ganti_bahasa", nil),
 		},
+		Regency:       p.brand.Name,
 		Strings:       map[string]string{},
 		ScriptURL:     static.URL("chat.js"),
 		StyleURL:      static.URL("chat.css"),
@@ -81,6 +90,9 @@ func (p *chatPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ph := map[string]any{"lat": "{lat}", "lng": "{lng}", "max": maxTextRunes, "mb": maxPhotoMB}
 	for _, k := range scriptKeys {
 		d.Strings[k] = t(k, ph)
+	}
+	if p.logo != nil {
+		d.LogoURL = logoPath + "?v=" + p.logo.hash
 	}
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, d); err != nil {
@@ -96,3 +108,53 @@ func (p *chatPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // static is the web chat's files under /static.
 var static = assets.New(embedded, "static", "/static")
+
+// Brand is the regency the web chat speaks for: its name and logo in the page's header.
+type Brand struct {
+	Name string
+	// Logo is a data: URL (base64) of an image, "" for none; the page loads it from /logo.
+	Logo string
+}
+
+// logoPath serves the regency's logo.
+const logoPath = "/logo"
+
+type logo struct {
+	body        []byte
+	contentType string
+	hash        string
+}
+
+// parseLogo decodes a base64 data: URL; nil when there is none or it is malformed.
+func parseLogo(dataURL string) *logo {
+	rest, ok := strings.CutPrefix(dataURL, "data:")
+	if !ok {
+		return nil
+	}
+	ct, b64, ok := strings.Cut(rest, ";base64,")
+	if !ok || !strings.HasPrefix(ct, "image/") {
+		return nil
+	}
+	body, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || len(body) == 0 {
+		return nil
+	}
+	sum := sha256.Sum256(body)
+	return &logo{body: body, contentType: ct, hash: hex.EncodeToString(sum[:6])}
+}
+
+func (l *logo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", l.contentType)
+	h.Set("ETag", `"`+l.hash+`"`)
+	if r.URL.Query().Get("v") == l.hash {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "no-cache")
+	}
+	if l.contentType == "image/svg+xml" {
+		// An SVG is a document: it may not run script or load anything, even opened directly.
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+	}
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(l.body))
+}

@@ -10,6 +10,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"github.com/suarawarga/suarawarga/bot"
 	"github.com/suarawarga/suarawarga/bot/webchat"
 	"github.com/suarawarga/suarawarga/bot/webchat/webchattest"
+	"github.com/suarawarga/suarawarga/regency"
 	"github.com/suarawarga/suarawarga/web"
 	"github.com/suarawarga/suarawarga/web/webtest"
 )
@@ -38,11 +40,19 @@ func scriptedReplies(in bot.Inbound) []bot.Outbound {
 				Choices: []bot.Choice{{ID: "buat", Label: "📝 Buat pengaduan"}, {ID: "bantuan", Label: "ℹ️ Bantuan"}},
 			}}
 		}
+		if in.Text == "bukti" {
+			// An OPD's proof photo (served slowly by the fixture), then the question after it.
+			return []bot.Outbound{{PhotoPath: slowPhotoPath}, {Text: "Apakah masalahnya sudah selesai?",
+				Choices: []bot.Choice{{ID: "ya", Label: "Ya, sudah"}, {ID: "belum", Label: "Belum"}}}}
+		}
+		if strings.HasPrefix(in.Text, "catatan") {
+			return []bot.Outbound{{Text: "Terima kasih, sudah kami catat."}}
+		}
 		return []bot.Outbound{{Text: "Anda menulis: " + in.Text, AskLocation: true, Choices: []bot.Choice{{ID: "kecamatan", Label: "Pilih kecamatan"}}}}
 	case bot.KindChoice:
 		return []bot.Outbound{{Text: "Di mana lokasinya?", AskLocation: true, Choices: []bot.Choice{{ID: "kecamatan", Label: "Pilih kecamatan"}}}}
 	case bot.KindLocation:
-		return []bot.Outbound{{Text: fmt.Sprintf("Lokasi diterima: %.5f, %.5f\nAda foto?", in.Lat, in.Lng), Choices: []bot.Choice{{ID: "lewati", Label: "Lewati"}}}}
+		return []bot.Outbound{{Text: fmt.Sprintf("Lokasi diterima: %.5f, %.5f\nAda foto?", in.Lat, in.Lng), AskPhoto: true, Choices: []bot.Choice{{ID: "lewati", Label: "Lewati"}}}}
 	case bot.KindPhoto:
 		cfg, format, err := image.DecodeConfig(bytes.NewReader(in.Photo))
 		if err != nil {
@@ -82,7 +92,20 @@ func startChat(t *testing.T) *chatFixture {
 		defer close(runDone)
 		_ = ch.Run(ctx, f.bot)
 	}()
-	srv := httptest.NewServer(web.New(web.Config{Webchat: ch, Locales: cat, Logger: slog.New(slog.DiscardHandler)}).Handler())
+	reg, err := regency.DefaultFile()
+	require.NoError(t, err)
+	h := web.New(web.Config{Webchat: ch, Locales: cat, Logger: slog.New(slog.DiscardHandler),
+		Brand: web.Brand{Name: reg.Regency.Name, Logo: reg.Logo}}).Handler()
+	proof := jpegBytes(t, 900, 1400)
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	mux.HandleFunc("GET "+slowPhotoPath, func(w http.ResponseWriter, r *http.Request) {
+		// The photo arrives well after the message that carries it, as on a slow network.
+		time.Sleep(700 * time.Millisecond)
+		w.Header().Set("Content-Type", "image/jpeg")
+		_, _ = w.Write(proof)
+	})
+	srv := httptest.NewServer(mux)
 	t.Cleanup(func() {
 		cancel()
 		<-runDone
@@ -102,6 +125,22 @@ func (f *chatFixture) inboundOf(kind bot.InboundKind) []bot.Inbound {
 	return out
 }
 
+// slowPhotoPath is a photo the fixture serves after a delay.
+const slowPhotoPath = "/test/bukti.jpg"
+
+func jpegBytes(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, color.RGBA{R: uint8(x / 4), G: uint8(y / 6), B: 120, A: 255})
+		}
+	}
+	var buf bytes.Buffer
+	require.NoError(t, jpeg.Encode(&buf, img, &jpeg.Options{Quality: 70}))
+	return buf.Bytes()
+}
+
 func writePNG(t *testing.T, w, h int) string {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
@@ -119,11 +158,12 @@ func writePNG(t *testing.T, w, h int) string {
 
 func TestChatPageInChromium(t *testing.T) {
 	f := startChat(t)
-	p := webtest.Open(t, f.url+"/")
+	p := webtest.OpenPhone(t, f.url+"/")
 	ctx := p.Ctx
 
 	// A new citizen is greeted without typing anything: the page starts the conversation.
 	welcome := p.WaitBot("Selamat datang")
+	p.Axe("welcome")
 	require.Equal(t, "Selamat datang di layanan pengaduan.\nApa yang ingin Anda lakukan?", welcome, "line breaks are kept")
 	require.Equal(t, []string{"📝 Buat pengaduan", "ℹ️ Bantuan"}, p.Buttons())
 	users, err := webtest.UserTexts(ctx)
@@ -139,6 +179,7 @@ func TestChatPageInChromium(t *testing.T) {
 	require.Equal(t, "📝 Buat pengaduan", choices[0].Text)
 	p.WaitUser("📝 Buat pengaduan")
 	require.Equal(t, []string{"📍 Kirim lokasi saya", "Pilih kecamatan"}, p.Buttons(), "only the newest message's buttons stay enabled")
+	p.Axe("a choice pressed, the next question")
 
 	// The phone refuses the location: the page asks for a typed address instead.
 	require.NoError(t, webtest.DenyLocation(ctx, f.url))
@@ -149,6 +190,7 @@ func TestChatPageInChromium(t *testing.T) {
 	placeholder, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#text').placeholder`))
 	require.NoError(t, err)
 	require.Contains(t, placeholder, "desa/kelurahan")
+	p.Axe("location refused, the typed-address note")
 	p.Send("Jl. Letnan Muchtar Saleh, depan Pasar Kayuagung")
 	p.WaitBot("Anda menulis: Jl. Letnan Muchtar Saleh, depan Pasar Kayuagung")
 	require.Empty(t, f.inboundOf(bot.KindLocation))
@@ -163,6 +205,19 @@ func TestChatPageInChromium(t *testing.T) {
 	require.InDelta(t, 104.83137, locs[0].Lng, 1e-6)
 	p.WaitUser("📍 Lokasi: -3.40291, 104.83137")
 
+	// The photo question offers the picker as a button beside "Lewati".
+	require.Equal(t, []string{"📷 Kirim foto", "Lewati"}, p.Buttons())
+	p.Axe("the photo question")
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`(function () {
+		document.querySelector('#photo').addEventListener('click', function (e) { window.pickerOpened = true; e.preventDefault(); });
+		return true;
+	})()`))
+	require.NoError(t, err)
+	p.Click("📷 Kirim foto")
+	opened, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.pickerOpened === true`))
+	require.NoError(t, err)
+	require.True(t, opened, "the button opens the phone's photo picker")
+
 	// A large photo is shrunk to 1600 px and sent as JPEG.
 	p.Upload(writePNG(t, 2400, 1800))
 	p.WaitBot("Foto diterima: jpeg 1600x1200")
@@ -175,6 +230,7 @@ func TestChatPageInChromium(t *testing.T) {
 	imgs, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.msg.user .photo img').length`))
 	require.NoError(t, err)
 	require.Equal(t, 1, imgs, "the photo shows once (the echo replaced the preview)")
+	p.Axe("a photo sent")
 
 	// HTML in a message shows as text.
 	p.Send(`<b>tebal</b> <img src=x onerror="window.pwned=1">`)
@@ -208,6 +264,7 @@ func TestChatPageInChromium(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, status, "4000")
 	require.Len(t, f.bot.Inbound(), before)
+	p.Axe("a notice above the text box")
 
 	// After a reload the conversation is still there and is not started again.
 	botBefore, err := webtest.BotTexts(ctx)
@@ -226,15 +283,94 @@ func TestChatPageInChromium(t *testing.T) {
 	}
 	require.Equal(t, 1, starts)
 	require.Equal(t, []string{"📍 Kirim lokasi saya", "Pilih kecamatan"}, p.Buttons(), "the last question's buttons work after a reload")
+	p.Axe("after a reload")
+
+	// A question answered by typing keeps its buttons disabled after a reload, and a button
+	// pressed stays marked as the answer.
+	p.Send("catatan: lubangnya dekat lampu merah")
+	p.WaitBot("Terima kasih, sudah kami catat.")
+	require.Empty(t, p.Buttons())
+	require.NoError(t, chromedp.Do(ctx, chromedp.Reload()))
+	require.NoError(t, webtest.OpenChat(ctx, f.url+"/"))
+	p.WaitBot("Terima kasih, sudah kami catat.")
+	require.Empty(t, p.Buttons(), "no button of an answered question comes back after a reload")
+	chosen, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('.choices button.chosen')).map(function (b) { return b.textContent; })`))
+	require.NoError(t, err)
+	require.Equal(t, []string{"📝 Buat pengaduan"}, chosen, "the pressed button is shown as the answer")
+	p.Axe("answered buttons after a reload")
+}
+
+// TestChatPageLayoutInChromium: on a 360×740 phone the header is one compact bar with the
+// regency's name and logo, in both languages; a photo that loads late, and the keyboard
+// opening, never push the latest question out of sight.
+func TestChatPageLayoutInChromium(t *testing.T) {
+	f := startChat(t)
+	p := webtest.OpenPhone(t, f.url+"/")
+	ctx := p.Ctx
+	p.WaitBot("Selamat datang")
+
+	for _, lang := range []string{"id", "en"} {
+		require.NoError(t, webtest.OpenChat(ctx, f.url+"/?lang="+lang))
+		p.WaitBot("Selamat datang")
+		head, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`(function () {
+			var h = document.querySelector('header');
+			var logo = h.querySelector('img.logo');
+			return {height: h.getBoundingClientRect().height, text: h.innerText,
+				logo: !!logo && logo.complete && logo.naturalWidth > 0};
+		})()`))
+		require.NoError(t, err)
+		require.LessOrEqual(t, head["height"].(float64), 56.0, "header height (%s)", lang)
+		require.Contains(t, head["text"], "Kabupaten Ogan Komering Ilir")
+		require.NotContains(t, head["text"], "Sampaikan keluhan", "the welcome is the first message, not the header")
+		require.Equal(t, true, head["logo"], "the regency's logo shows (%s)", lang)
+		p.Axe("welcome (" + lang + ")")
+	}
+	require.NoError(t, webtest.OpenChat(ctx, f.url+"/?lang=id"))
+	p.WaitBot("Selamat datang")
+
+	// Fill the chat so it scrolls, then the OPD's proof photo arrives (it loads 0.7 s
+	// after its message) with a question under it.
+	for i := 0; i < 4; i++ {
+		p.Send(fmt.Sprintf("pesan %d untuk mengisi layar", i))
+		p.WaitBot(fmt.Sprintf("Anda menulis: pesan %d", i))
+	}
+	p.Send("bukti")
+	p.WaitBot("Apakah masalahnya sudah selesai?")
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`Array.from(document.querySelectorAll('.msg.bot .photo img')).some(function (i) { return i.complete && i.naturalWidth > 0; })`,
+		chromedp.WithPollingTimeout(webtest.DefaultWait)))
+	require.NoError(t, err)
+	time.Sleep(200 * time.Millisecond)
+	requireInView := func(what string) {
+		t.Helper()
+		vis, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`(function () {
+			var chat = document.querySelector('#chat').getBoundingClientRect();
+			var bs = document.querySelectorAll('.choices button');
+			var b = bs[bs.length - 1].getBoundingClientRect();
+			var vv = window.visualViewport ? window.visualViewport.height : window.innerHeight;
+			return {top: b.top, bottom: b.bottom, chatTop: chat.top, chatBottom: Math.min(chat.bottom, vv)};
+		})()`))
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, vis["top"].(float64), vis["chatTop"].(float64), "%s: %v", what, vis)
+		require.LessOrEqual(t, vis["bottom"].(float64), vis["chatBottom"].(float64), "%s: the last question's buttons are in view: %v", what, vis)
+	}
+	requireInView("after the photo loaded")
+	require.Equal(t, []string{"Ya, sudah", "Belum"}, p.Buttons())
+	p.Axe("a photo from the OPD")
+
+	// The keyboard opens: the viewport shrinks to 360×400 and the question stays in view.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Focus(chromedp.CSS(webtest.SelText)),
+		chromedp.EmulateViewport(webtest.PhoneWidth, 400, chromedp.EmulateMobile, chromedp.EmulatePortrait)))
+	time.Sleep(500 * time.Millisecond)
+	requireInView("with the keyboard open")
 }
 
 func TestChatPageEnglishInChromium(t *testing.T) {
 	f := startChat(t)
 	p := webtest.Open(t, f.url+"/?lang=en")
 	p.WaitBot("Selamat datang")
-	send, err := chromedp.Run(p.Ctx, chromedp.Text(chromedp.CSS(webtest.SelSend)))
+	send, err := chromedp.Run(p.Ctx, chromedp.Evaluate[string](`document.querySelector('#send').getAttribute('aria-label')`))
 	require.NoError(t, err)
-	require.Equal(t, "Send", send)
+	require.Equal(t, "Send message", send, "the composer's button is not named like the summary's \"✅ Send\"")
 	p.Click("📝 Buat pengaduan")
 	p.WaitBot("Di mana lokasinya?")
 	require.Contains(t, p.Buttons(), "📍 Send my location")

@@ -30,6 +30,8 @@ type Config struct {
 	Webchat *webchat.Channel
 	// Locales renders the page's text; nil shows the keys.
 	Locales Translator
+	// Brand names the regency in the chat page's header, with its logo.
+	Brand Brand
 	// Ready reports whether the service can take traffic (database reachable...); nil is always ready.
 	Ready func(ctx context.Context) error
 	// Logger receives request logs (debug) and errors; nil uses slog.Default().
@@ -57,7 +59,7 @@ func New(cfg Config) *Server {
 		cfg.Locales = keyTranslator{}
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
-	s.page = newChatPage(cfg.Locales, cfg.Webchat)
+	s.page = newChatPage(cfg.Locales, cfg.Webchat, cfg.Brand)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok"))
@@ -66,6 +68,9 @@ func New(cfg Config) *Server {
 	s.mux.Handle("GET /static/{file}", static.Handler())
 	if cfg.Webchat != nil {
 		s.mux.Handle("GET /{$}", s.page)
+		if s.page.logo != nil {
+			s.mux.Handle("GET "+logoPath, s.page.logo)
+		}
 		cfg.Webchat.Register(s.mux)
 	}
 

@@ -3,6 +3,7 @@ package web_test
 import (
 	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"errors"
 	"io"
 	"log/slog"
@@ -221,4 +222,31 @@ func TestRunReportsListenError(t *testing.T) {
 	s := web.New(web.Config{Addr: ln.Addr().String(), Logger: slog.New(slog.DiscardHandler)})
 	err = s.Run(context.Background())
 	require.ErrorContains(t, err, "listen")
+}
+
+// The regency's name is in the header and its logo is served by the page's own origin,
+// cacheable for long under its versioned URL; an SVG logo may not run script.
+func TestChatPageBrand(t *testing.T) {
+	t.Parallel()
+	cat := catalog(t)
+	svg := `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect width="1" height="1"/></svg>`
+	ch := webchat.New(webchattest.NewHistory(), webchat.Options{Translator: cat})
+	h := web.New(web.Config{Webchat: ch, Locales: cat, Logger: slog.New(slog.DiscardHandler), Brand: web.Brand{
+		Name: "Kabupaten Ogan Komering Ilir", Logo: "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(svg))}}).Handler()
+	body := get(t, h, "/", nil).Body.String()
+	require.Contains(t, body, `<p class="sub">Kabupaten Ogan Komering Ilir</p>`)
+	m := regexp.MustCompile(`<img class="logo" src="(/logo\?v=[0-9a-f]{12})"`).FindStringSubmatch(body)
+	require.NotNil(t, m, body)
+	w := get(t, h, m[1], nil)
+	require.Equal(t, http.StatusOK, w.Code)
+	require.Equal(t, svg, w.Body.String())
+	require.Equal(t, "image/svg+xml", w.Header().Get("Content-Type"))
+	require.Contains(t, w.Header().Get("Cache-Control"), "immutable")
+	require.Contains(t, w.Header().Get("Content-Security-Policy"), "sandbox")
+	require.Equal(t, "no-cache", get(t, h, "/logo", nil).Header().Get("Cache-Control"))
+
+	// Without a logo the header has none and /logo is not found.
+	plain := newServer(t, nil).Handler()
+	require.NotContains(t, get(t, plain, "/", nil).Body.String(), `class="logo"`)
+	require.Equal(t, http.StatusNotFound, get(t, plain, "/logo", nil).Code)
 }

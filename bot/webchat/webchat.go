@@ -41,6 +41,7 @@ type Item struct {
 	Text        string       `json:"text,omitempty"`
 	Choices     []bot.Choice `json:"choices,omitempty"`
 	AskLocation bool         `json:"ask_location,omitempty"`
+	AskPhoto    bool         `json:"ask_photo,omitempty"`
 	PhotoURL    string       `json:"photo_url,omitempty"`
 	Lat         float64      `json:"lat,omitempty"`
 	Lng         float64      `json:"lng,omitempty"`

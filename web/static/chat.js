@@ -78,8 +78,16 @@
     if (statusEl.getAttribute('data-sticky') === sticky) statusEl.hidden = true;
   }
 
+  // follow is whether the chat keeps to its newest message: true until the citizen scrolls up
+  // to read, true again once they are back at the bottom.
+  var follow = true;
   function nearBottom() { return chat.scrollHeight - chat.scrollTop - chat.clientHeight < 120; }
-  function scrollDown() { chat.scrollTop = chat.scrollHeight; }
+  function scrollDown() { chat.scrollTop = chat.scrollHeight; follow = true; }
+  function keepDown() { if (follow) scrollDown(); }
+  chat.addEventListener('scroll', function () { follow = nearBottom(); }, { passive: true });
+  // The keyboard opening (or the phone turning) shrinks the chat: keep the latest question in view.
+  window.addEventListener('resize', keepDown);
+  if (window.visualViewport) window.visualViewport.addEventListener('resize', keepDown);
 
   function row(dir) {
     var el = document.createElement('div');
@@ -101,7 +109,8 @@
     box.className = 'photo';
     var img = document.createElement('img');
     img.alt = t('foto');
-    img.loading = 'lazy';
+    // A photo grows the chat when it arrives, after the scroll: scroll again then.
+    img.addEventListener('load', keepDown);
     img.src = src;
     box.appendChild(img);
     el.appendChild(box);
@@ -119,7 +128,7 @@
   function point(lat, lng) { return t('lokasi_anda', { lat: (lat || 0).toFixed(5), lng: (lng || 0).toFixed(5) }); }
 
   function append(el) {
-    var stick = nearBottom();
+    var stick = follow || nearBottom();
     chat.appendChild(el);
     if (typingEl && el !== typingEl) chat.appendChild(typingEl);
     if (stick) scrollDown();
@@ -153,6 +162,7 @@
   function render(m) {
     if (m.direction === 'in') {
       if (m.text === START && !m.photo_url && !m.has_location) return; // the page's own start
+      answered(m.text);
       var mine = pending.shift();
       if (mine) {
         var prev = mine.querySelector('img');
@@ -162,21 +172,43 @@
     } else {
       outSeen++;
       hideTyping();
-      if ((m.choices && m.choices.length) || m.ask_location) disableChoices();
+      if (asks(m)) disableChoices();
     }
     var el = row(m.direction);
     if (m.photo_url) addPhoto(el, m.photo_url);
     if (m.has_location) addText(el, point(m.lat, m.lng));
     if (m.text && !(m.has_location && m.direction === 'in')) addText(el, m.text);
-    if (m.direction === 'out' && ((m.choices && m.choices.length) || m.ask_location)) {
+    if (m.direction === 'out' && asks(m)) {
       el.appendChild(choiceBox(m));
     }
     append(el);
   }
 
+  function asks(m) { return (m.choices && m.choices.length) || m.ask_location || m.ask_photo; }
+
+  // answered disables the buttons of the question a citizen's message answers (also when
+  // the history is loaded again after a reload) and marks the one pressed, by its label.
+  function answered(text) {
+    var boxes = chat.querySelectorAll('.choices');
+    var last = boxes[boxes.length - 1];
+    if (last && text) {
+      var bs = last.querySelectorAll('button[data-choice]');
+      for (var i = 0; i < bs.length; i++) if (bs[i].textContent === text) bs[i].classList.add('chosen');
+    }
+    disableChoices();
+  }
+
   function choiceBox(m) {
     var box = document.createElement('div');
     box.className = 'choices';
+    if (m.ask_photo) {
+      var pb = document.createElement('button');
+      pb.type = 'button';
+      pb.className = 'photo-choice';
+      pb.textContent = t('tombol_foto');
+      pb.addEventListener('click', function () { photoInput.click(); });
+      box.appendChild(pb);
+    }
     if (m.ask_location) {
       var loc = document.createElement('button');
       loc.type = 'button';
@@ -375,6 +407,7 @@
     }
   });
   textEl.addEventListener('input', autosize);
+  textEl.addEventListener('focus', function () { setTimeout(keepDown, 300); });
 
   photoBtn.addEventListener('click', function () { photoInput.click(); });
   photoInput.addEventListener('change', function () {

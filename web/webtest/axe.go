@@ -75,9 +75,13 @@ func AxeWithin(selector string) AxeOption {
 	return func(o *axeOptions) { o.Context = selector }
 }
 
-// runAxeJS runs axe over the document and returns its violations, trimmed to what a test
+// runAxeJS waits for running animations to end, runs axe over the document and returns its violations, trimmed to what a test
 // failure needs. Frames are not entered: test a framed page by opening it directly.
 const runAxeJS = `(async function (tags, o) {
+	// A message fading in has, for a moment, too little contrast: judge the settled page.
+	await Promise.all(document.getAnimations().filter(function (a) {
+		return !a.effect || a.effect.getComputedTiming().endTime !== Infinity; // a spinner never ends
+	}).map(function (a) { return a.finished.catch(function () {}); }));
 	var ctx = o.context ? {include: [o.context]} : {include: [document]};
 	if (o.exclude && o.exclude.length) ctx.exclude = o.exclude.map(function (s) { return [s]; });
 	var rules = {};

@@ -58,15 +58,18 @@ func (h *History) AddIn(in bot.Inbound) webchat.Item {
 }
 
 // AddOut records an outbound message as sent and returns it (its ID is the outbound's Ref).
+// Its PhotoPath is shown as the item's PhotoURL, so a test points it at a URL it serves.
 func (h *History) AddOut(out bot.Outbound) webchat.Item {
 	it := webchat.Item{
 		Direction:   webchat.DirectionOut,
 		Text:        out.Text,
 		Choices:     slices.Clone(out.Choices),
 		AskLocation: out.AskLocation,
+		AskPhoto:    out.AskPhoto,
 		Lat:         out.Lat,
 		Lng:         out.Lng,
 		HasLocation: out.HasLocation,
+		PhotoURL:    out.PhotoPath,
 	}
 	return h.add(out.ChatID, it)
 }
