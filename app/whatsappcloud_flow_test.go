@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -448,5 +449,46 @@ func TestREADMEListsCloudTemplates(t *testing.T) {
 		for _, line := range strings.Split(tpl.Body, "\n") {
 			require.Contains(t, string(readme), line, "README shows the body of %s", tpl.Name)
 		}
+	}
+}
+
+// TestEveryNoticeHasACloudTemplate reads the notices the complaint lifecycle
+// and the app send and checks that each kind has a template, so none waits
+// for a person who went quiet only because nobody wrote its template.
+func TestEveryNoticeHasACloudTemplate(t *testing.T) {
+	var src strings.Builder
+	for _, glob := range []string{"../complaint/*.go", "*.go"} {
+		files, err := filepath.Glob(glob)
+		require.NoError(t, err)
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			data, err := os.ReadFile(f)
+			require.NoError(t, err)
+			src.Write(data)
+		}
+	}
+	found := map[string]bool{}
+	for _, re := range []*regexp.Regexp{
+		regexp.MustCompile(`to(?:Citizen|Officers)\("([a-z_.]+)"(\s*\+)?`),
+		regexp.MustCompile(`(?s)Notification\{[^}]*?Key:\s*"([a-z_.]+)"(\s*\+)?`),
+		regexp.MustCompile(`tellAdmins\(ctx, "([a-z_.]+)"()`),
+	} {
+		for _, m := range re.FindAllStringSubmatch(src.String(), -1) {
+			if m[2] != "" { // a key with the deadline appended
+				for _, d := range []string{"route", "respond", "resolve"} {
+					found[m[1]+d] = true
+				}
+				continue
+			}
+			found[m[1]] = true
+		}
+	}
+	require.Greater(t, len(found), 15, "the notices were found in the source: %v", found)
+	tpls := whatsappcloud.DefaultTemplates()
+	for key := range found {
+		_, ok := tpls.For(key)
+		require.Truef(t, ok, "notice %s has no WhatsApp Cloud API template (bot/whatsappcloud/templates.go, README)", key)
 	}
 }

@@ -111,6 +111,7 @@ func runCloud(tb testing.TB, db *gorm.DB, o cloudOptions) (*App, *graphtest.Serv
 	require.NotNil(tb, a.Cloud)
 	handler.Store(a.Web.Handler())
 	ctx, cancel := context.WithCancel(context.Background())
+	tb.Cleanup(cancel) // a test that failed half-way stops the app before its database closes
 	done := make(chan error, 1)
 	go func() {
 		if o.start != nil {

@@ -85,6 +85,20 @@ func New(perSecond, perChat float64, burst int) *Limiter {
 // and the global one. The caller sends it and then calls release, once; until
 // then the chat's next message waits.
 func (l *Limiter) Acquire(ctx context.Context, chatID string) (release func(), err error) {
+	landed, err := l.AcquireTimed(ctx, chatID)
+	if err != nil {
+		return nil, err
+	}
+	return func() { landed(time.Time{}) }, nil
+}
+
+// AcquireTimed is Acquire for a caller that knows when its request's answer
+// began to arrive (the first byte of the HTTP response): the platform had the
+// request by then, so the limits may count from that moment rather than from
+// the later one the caller got around to releasing. release takes that time;
+// the zero time, or one in the future, means now, and one before the request
+// was let go means then.
+func (l *Limiter) AcquireTimed(ctx context.Context, chatID string) (release func(landed time.Time), err error) {
 	cp := l.chat(chatID)
 	select {
 	case cp.lock <- struct{}{}:
@@ -104,9 +118,9 @@ func (l *Limiter) Acquire(ctx context.Context, chatID string) (release func(), e
 		return nil, err
 	}
 	var once sync.Once
-	return func() {
+	return func(landed time.Time) {
 		once.Do(func() {
-			end := l.land(f)
+			end := l.land(f, landed)
 			l.mu.Lock()
 			// The chat's slot is taken when the request returned: it arrived no later.
 			cp.tat = later(cp.tat, end).Add(l.chatEvery)
@@ -125,7 +139,7 @@ func (l *Limiter) AcquireGlobal(ctx context.Context) (release func(), err error)
 		return nil, err
 	}
 	var once sync.Once
-	return func() { once.Do(func() { l.land(f) }) }, nil
+	return func() { once.Do(func() { l.land(f, time.Time{}) }) }, nil
 }
 
 // acquireGlobal lets one request go when three things hold: the pause is over;
@@ -169,13 +183,20 @@ func (l *Limiter) acquireGlobal(ctx context.Context) (*flight, error) {
 	}
 }
 
-// land records that f's request returned now, and returns that time.
-func (l *Limiter) land(f *flight) time.Time {
+// land records that f's request returned at landed (now when zero or in the
+// future, f's start when before it), and returns that time.
+func (l *Limiter) land(f *flight, landed time.Time) time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
+	if landed.IsZero() || landed.After(now) {
+		landed = now
+	}
+	if landed.Before(f.start) {
+		landed = f.start
+	}
 	if f.end.IsZero() {
-		f.end = now
+		f.end = landed
 		close(l.landed)
 		l.landed = make(chan struct{})
 	}

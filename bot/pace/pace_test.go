@@ -167,3 +167,39 @@ func TestLimiterChatWait(t *testing.T) {
 	require.InDelta(t, time.Second.Seconds(), l.ChatWait("a").Seconds(), 0.1, "the burst is spent: one a second")
 	require.Zero(t, l.ChatWait("b"))
 }
+
+// TestLimiterCountsFromTheAnswer: a caller that knows when the answer began to
+// arrive releases with that time, and the window counts from it, not from the
+// later release; a time outside the request's flight is kept within it.
+func TestLimiterCountsFromTheAnswer(t *testing.T) {
+	t.Parallel()
+	l := New(2, 1000, 10)
+	ctx := t.Context()
+	first, err := l.AcquireTimed(ctx, "a")
+	require.NoError(t, err)
+	answered := time.Now()
+	second, err := l.AcquireTimed(ctx, "b")
+	require.NoError(t, err)
+	time.Sleep(400 * time.Millisecond) // the caller is slow to release
+	first(answered)
+	second(time.Now().Add(time.Hour)) // a time in the future counts as now
+	start := time.Now()
+	third, err := l.AcquireTimed(ctx, "c")
+	require.NoError(t, err)
+	third(time.Time{})
+	waited := time.Since(start)
+	require.GreaterOrEqual(t, time.Since(answered), time.Second, "a second after the answer began")
+	require.Less(t, waited, 900*time.Millisecond, "not a second after the late release")
+
+	l2 := New(1, 1000, 10)
+	r, err := l2.AcquireTimed(ctx, "a")
+	require.NoError(t, err)
+	let := time.Now()
+	r(let.Add(-time.Hour)) // before the request was let go: counts as then
+	start = time.Now()
+	r2, err := l2.AcquireTimed(ctx, "b")
+	require.NoError(t, err)
+	r2(time.Time{})
+	require.GreaterOrEqual(t, time.Since(let), time.Second-5*time.Millisecond)
+	require.Less(t, time.Since(start), 1500*time.Millisecond)
+}

@@ -506,3 +506,95 @@ func TestAsyncFailures(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) error { return jsonDecode([]byte(s), v) }
+
+// TestStatusTable reads every status Meta sends, and each failure's code, into
+// what the delivery worker records.
+func TestStatusTable(t *testing.T) {
+	t.Parallel()
+	at := time.Unix(1767225600, 0)
+	for _, tc := range []struct {
+		name   string
+		raw    string
+		skip   bool
+		state  string
+		ref    int64
+		final  bool
+		chat   string
+		is     error // the error the worker acts on; nil for a plain failure it retries
+		noErrs bool
+	}{
+		{name: "sent", raw: `"status":"sent","recipient_id":"6281","biz_opaque_callback_data":"sw:41:1:2"`, state: bot.DeliverySent, ref: 41},
+		{name: "delivered, last part", raw: `"status":"delivered","recipient_id":"6281","biz_opaque_callback_data":"sw:41:2:2"`,
+			state: bot.DeliveryDelivered, ref: 41, final: true},
+		{name: "read", raw: `"status":"read","recipient_id":"6281","biz_opaque_callback_data":"sw:41:2:2"`, state: bot.DeliveryRead, ref: 41, final: true},
+		{name: "read by a username-only person", raw: `"status":"read","recipient_user_id":"ID.77"`, state: bot.DeliveryRead, chat: "ID.77"},
+		{name: "without our callback", raw: `"status":"delivered","recipient_id":"6281","biz_opaque_callback_data":"other"`, state: bot.DeliveryDelivered},
+		{name: "deleted", raw: `"status":"deleted","recipient_id":"6281"`, skip: true},
+		{name: "warning", raw: `"status":"warning","recipient_id":"6281"`, skip: true},
+		{name: "failed without a reason", raw: `"status":"failed","recipient_id":"6281"`, state: bot.DeliveryFailed, noErrs: true},
+		{name: "failed 131026 undeliverable or blocked", raw: failed(131026), state: bot.DeliveryFailed, is: bot.ErrUnreachable},
+		{name: "failed 131047 outside the window", raw: failed(131047), state: bot.DeliveryFailed, is: bot.ErrResend},
+		{name: "failed 130429 throughput", raw: failed(130429), state: bot.DeliveryFailed, is: bot.ErrResend},
+		{name: "failed 131056 pair rate", raw: failed(131056), state: bot.DeliveryFailed, is: bot.ErrResend},
+		{name: "failed 190 token", raw: failed(190), state: bot.DeliveryFailed, is: bot.ErrResend},
+		{name: "failed 368 restricted", raw: failed(368), state: bot.DeliveryFailed, is: bot.ErrResend},
+		{name: "failed 132001 template", raw: failed(132001), state: bot.DeliveryFailed, is: bot.ErrAwaitReply},
+		{name: "failed 131000 generic", raw: failed(131000), state: bot.DeliveryFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := &memHistory{last: map[string]time.Time{"6281": at}}
+			ch, err := New(Options{Token: "t0ken", PhoneNumberID: "123", AppSecret: "s", VerifyToken: "v", History: h, Logger: testLogger(),
+				Now: func() time.Time { return at.Add(time.Hour) }})
+			require.NoError(t, err)
+			var s Status
+			require.NoError(t, jsonUnmarshal(`{"id":"wamid.OUT1","timestamp":"1767225600123",`+tc.raw+`}`, &s))
+			st, ok := ch.statusUpdate(context.Background(), s)
+			if tc.skip {
+				require.False(t, ok)
+				return
+			}
+			require.True(t, ok)
+			require.Equal(t, tc.state, st.State)
+			require.Equal(t, Name, st.Channel)
+			require.Equal(t, "wamid.OUT1", st.PlatformID)
+			require.Equal(t, tc.ref, st.Ref)
+			require.Equal(t, tc.final, st.Final)
+			require.Equal(t, time.UnixMilli(1767225600123), st.At, "a timestamp in milliseconds")
+			if tc.state != bot.DeliveryFailed {
+				require.NoError(t, st.Err)
+				return
+			}
+			require.Error(t, st.Err)
+			if tc.is != nil {
+				require.ErrorIs(t, st.Err, tc.is)
+				return
+			}
+			for _, e := range []error{bot.ErrUnreachable, bot.ErrResend, bot.ErrAwaitReply, bot.ErrRejected} {
+				require.NotErrorIs(t, st.Err, e, "a plain failure: the worker retries it")
+			}
+		})
+	}
+}
+
+func failed(code int) string {
+	return fmt.Sprintf(`"status":"failed","recipient_id":"6281","errors":[{"code":%d,"title":"x","error_data":{"details":"y"}}]`, code)
+}
+
+// TestMillisecondTimestamps: a webhook that writes times in milliseconds opens
+// and closes the 24-hour window at the right moments.
+func TestMillisecondTimestamps(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, func(_ *Options, fo *graphtest.Options) { fo.MillisTimestamps = true })
+	const to = "62824"
+	r.fake.SendText(to, "halo")
+	in := r.next()
+	require.WithinDuration(t, r.clock.Now(), in.ReceivedAt, 2*time.Second)
+	_, err := r.send(bot.Outbound{ChatID: to, Text: "Selamat datang", Ref: 3})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(r.statuses.all()) >= 2 }, 5*time.Second, 10*time.Millisecond)
+	require.WithinDuration(t, r.clock.Now(), r.statuses.all()[0].At, 2*time.Second)
+	r.clock.advance(24 * time.Hour)
+	_, err = r.send(bot.Outbound{ChatID: to, Text: "Masih di sana?"})
+	require.ErrorIs(t, err, bot.ErrRejected, "the window closed 24 hours after the message")
+}

@@ -268,6 +268,9 @@ func TestErrorCodes(t *testing.T) {
 			require.Equal(t, time.Second, ra.After)
 			require.Zero(t, r.ch.Limiter().PausedFor(), "only this chat waits")
 			require.Positive(t, r.ch.Limiter().ChatWait("62830"))
+			_, err = r.send(bot.Outbound{ChatID: "62830", Text: "lagi"})
+			require.ErrorAs(t, err, &ra)
+			require.Equal(t, 4*time.Second, ra.After, "4^1 s the second time")
 		}},
 		{"undeliverable 131026", graphtest.Fault{Code: CodeUndeliverable}, func(t *testing.T, _ *rig, err error) {
 			require.ErrorIs(t, err, bot.ErrUnreachable)
@@ -382,7 +385,7 @@ func TestTemplates(t *testing.T) {
 	t.Parallel()
 	tpls := DefaultTemplates()
 	require.NoError(t, tpls.Check())
-	require.Len(t, tpls.Keys(), 21)
+	require.Len(t, tpls.Keys(), 22)
 	tpl, ok := tpls.For("notifikasi.tanggapan")
 	require.True(t, ok)
 	require.Equal(t, "id", tpl.Language)
