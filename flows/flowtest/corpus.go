@@ -35,7 +35,7 @@ type CorpusRow struct {
 	//
 	//	ya, tidak        the choice that means yes / no at that question (its yes and no of a yesno question)
 	//	pilih:ID         the choice with that id          nomor:N   the Nth choice
-	//	ulang            asked again: nothing taken, nothing saved
+	//	ulang            asked again: nothing taken, nothing saved (a help phrase's answer counts)
 	//	batal, menu      a cancel / menu phrase (cancelled, or asked first when answers would be lost)
 	//	bantuan          a help phrase (how to answer, asked again)
 	//	jawaban          kept as the answer to a free question (a description, an address)
@@ -259,6 +259,10 @@ func readAt(ctx context.Context, eng *flows.Engine, env *FakeEnv, row CorpusRow,
 		// choice of that name ("❌ Batal", "🏠 Menu utama", "ℹ️ Bantuan").
 		(want == "batal" || want == "menu") && (res.Got == "batal" || res.Got == "menu" || res.Got == "pilih:"+want) ||
 		want == "bantuan" && (res.Got == "pilih:bantuan" || res.Got == "ke:bantuan") ||
+		// "gak tau" read as a help phrase is asked again too, with how to answer: nothing taken.
+		want == "ulang" && res.Got == "bantuan" ||
+		// The command "/menu" opens the menu at once.
+		want == "menu" && res.Got == "ke:menu" ||
 		// The menu's own choices serve the same: "pengaduan" is Buat pengaduan, "status" Cek status.
 		want == "lapor" && res.Got == "pilih:pengaduan" || want == "status" && res.Got == "pilih:status"
 	if yes != "" && res.Got == "pilih:"+yes && row.Want != "ya" && !strings.HasPrefix(row.Want, "pilih:") && !strings.HasPrefix(row.Want, "nomor:") {
@@ -363,6 +367,9 @@ func outcome(q CorpusQuestion, before, after flows.State, effs []flows.Effect, r
 		return "jawaban"
 	case q.Flow == "" && said["menu.sambutan"] && said["ask menu.pilih"]:
 		return "sambut"
+	case switched == flows.FlowMenu && u == nil && !saved:
+		// A command ("/menu") switched to the menu, also from the menu itself.
+		return "ke:menu"
 	case after.Flow == before.Flow && after.Node == before.Node && !saved:
 		return "ulang"
 	case switched != "":

@@ -2,6 +2,7 @@ package understand
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -57,6 +58,18 @@ func Global(t Text) Kind {
 			}
 		}
 	}
+	if menuOnly(core) {
+		// "ke menu utama", "balik ke menu awal".
+		return Menu
+	}
+	if helpOnly(core) {
+		// "cara pakainya gimana", "maksudnya apa ya".
+		return Help
+	}
+	if len(core) >= 2 && lex.is("cancel", core[0]) && reportOnly(core[1:]) {
+		// A cancel word and what it cancels: "batalkan pengaduan", "stop laporannya".
+		return Cancel
+	}
 	if len(core) == 1 {
 		// One word with a typo: "btal", "cancle", "mneu".
 		for _, k := range []Kind{Cancel, Menu, Help} {
@@ -70,6 +83,55 @@ func Global(t Text) Kind {
 		}
 	}
 	return None
+}
+
+// menuWords may stand around "menu" in a menu phrase.
+var menuWords = []string{"ke", "kembali", "balik", "buka", "lihat", "tampilkan", "utama", "awal", "main", "back", "to", "go",
+	"the", "open", "show", "home", "pilihan", "halaman"}
+
+// menuOnly reports "menu" with only words of going to it.
+func menuOnly(core []string) bool {
+	if !slices.Contains(core, "menu") {
+		return false
+	}
+	for _, w := range core {
+		if w != "menu" && !slices.Contains(menuWords, w) && !lex.is("filler", w) {
+			return false
+		}
+	}
+	return true
+}
+
+// helpHeads and helpWords make a help phrase: how to use it, what it means.
+var (
+	helpHeads = []string{"cara", "caranya", "maksud", "maksudnya", "gunanya"}
+	helpWords = []string{"bagaimana", "apa", "ini", "itu", "pakai", "pakainya", "memakai", "menggunakan", "gunakan", "pakenya",
+		"pake", "jawab", "menjawab", "isi", "mengisi", "pilih", "memilih", "how", "what", "use", "to", "is", "this"}
+)
+
+// helpOnly reports a short question about how to answer: "cara pakainya gimana".
+func helpOnly(core []string) bool {
+	head := false
+	for _, w := range core {
+		switch {
+		case slices.Contains(helpHeads, w):
+			head = true
+		case slices.Contains(helpWords, w), lex.is("filler", w):
+		default:
+			return false
+		}
+	}
+	return head && len(core) >= 2
+}
+
+// reportOnly reports words that only name the report being made: "pengaduan", "laporan ini".
+func reportOnly(ws []string) bool {
+	for _, w := range ws {
+		if !lex.is("reportnoun", w) && !lex.is("reportverb", w) && !lex.is("function", w) && !lex.is("filler", w) {
+			return false
+		}
+	}
+	return true
 }
 
 // Intents of free text at the start of a conversation.
@@ -123,8 +185,7 @@ func DetectIntent(raw string, categories []Option) Intent {
 		in.Name = IntentStatus
 		return in
 	}
-	sc := scoreWith(ws, nil, categories, descriptionTypoWeight)
-	best, tied := sc.pick(1, 1.5)
+	best, tied := classify(ws, categories)
 	problem := hasProblem(ws)
 	switch {
 	case best >= 0 && (problem || want || len(contentOf(ws)) >= 1):
@@ -144,7 +205,17 @@ func DetectIntent(raw string, categories []Option) Intent {
 // Classify picks the category a description is about: best is -1 when none reaches the
 // threshold or two fit about equally (then tied lists them).
 func Classify(raw string, categories []Option) (best int, tied []int) {
-	return scoreWith(Parse(raw).Words, nil, categories, descriptionTypoWeight).pick(1, 1.5)
+	return classify(Parse(raw).Words, categories)
+}
+
+// classify scores a description without the words of where it happened ("pungli di jembatan
+// timbang" is about pungli); when that decides nothing it scores all words alike.
+func classify(ws []string, categories []Option) (best int, tied []int) {
+	best, tied = settle(scoreWith(ws, nil, categories, descriptionTypoWeight, true).pick(1, 1.5))(categories)
+	if best < 0 && len(tied) == 0 {
+		best, tied = settle(scoreWith(ws, nil, categories, descriptionTypoWeight, false).pick(1, 1.5))(categories)
+	}
+	return best, tied
 }
 
 // descriptionTypoWeight weighs a typo match in a free description: two or three misspelt

@@ -12,6 +12,7 @@ var lexiconSrc string
 // lexicon is the parsed word tables of lexicon.txt.
 type lexicon struct {
 	slang map[string][]string // one typed word → its canonical words
+	alone map[string]string   // a word that means another only when it is the whole reply
 	// merges maps a run of words to one word; byFirst indexes the runs by their first word,
 	// longest first.
 	merges  map[string][][]string
@@ -36,7 +37,7 @@ func mustLexicon(src string) *lexicon {
 
 func parseLexicon(src string) (*lexicon, error) {
 	l := &lexicon{
-		slang: map[string][]string{}, merges: map[string][][]string{}, mergeTo: map[string]string{},
+		slang: map[string][]string{}, alone: map[string]string{}, merges: map[string][][]string{}, mergeTo: map[string]string{},
 		words: map[string]map[string]bool{}, phrases: map[string][][]string{}, known: map[string]bool{},
 	}
 	section := ""
@@ -60,6 +61,19 @@ func parseLexicon(src string) (*lexicon, error) {
 		switch section {
 		case "":
 			return nil, fmt.Errorf("line %d: an entry before the first [section]", i+1)
+		case "alone":
+			parts := strings.Split(line, "|")
+			if len(parts) < 2 || len(strings.Fields(parts[0])) != 1 {
+				return nil, fmt.Errorf("line %d: want word | variant | ...", i+1)
+			}
+			for _, p := range parts[1:] {
+				v := strings.TrimSpace(p)
+				if v == "" || strings.Contains(v, " ") {
+					return nil, fmt.Errorf("line %d: a variant of [alone] is one word", i+1)
+				}
+				l.alone[v] = strings.TrimSpace(parts[0])
+				l.known[v] = true
+			}
 		case "slang", "merge":
 			parts := strings.Split(line, "|")
 			canon := strings.Fields(parts[0])

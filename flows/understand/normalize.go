@@ -24,7 +24,26 @@ type Text struct {
 // Parse normalizes a typed message.
 func Parse(s string) Text {
 	ws, brk := canonical(tokens(s, true))
+	alone(ws)
 	return Text{Raw: s, Words: ws, breaks: brk}
+}
+
+// alone reads a word of [alone] as what it means when it is the only word besides fillers:
+// "nah" alone is a no, "nah iyo" is a yes.
+func alone(ws []string) {
+	at := -1
+	for i, w := range ws {
+		if _, ok := lex.alone[w]; ok && at < 0 {
+			at = i
+			continue
+		}
+		if !lex.is("filler", w) {
+			return
+		}
+	}
+	if at >= 0 {
+		ws[at] = lex.alone[ws[at]]
+	}
 }
 
 // breakAfter reports a clause mark after word i.
@@ -192,6 +211,7 @@ func canonical(ts []tok) ([]string, []bool) {
 		}
 	}
 	out = lex.mergeRuns(out)
+	intensifiersFirst(out)
 	ws, brk := make([]string, len(out)), make([]bool, len(out))
 	for i, t := range out {
 		ws[i], brk[i] = t.w, t.brk
@@ -245,4 +265,21 @@ func squeezeRuns(w string, min, keep int) string {
 		i = j
 	}
 	return b.String()
+}
+
+// intensifiersFirst puts an intensifier written after its word before it, as "sangat": "puas
+// nian", "puas banget" and "puas sekali" are all "sangat puas", the way labels and keywords are
+// compared. "sekali" only at the end of a clause or before fillers ("sekali lagi" is once more).
+func intensifiersFirst(ts []tok) {
+	for i := 1; i < len(ts); i++ {
+		w, prev := ts[i].w, ts[i-1]
+		if w != "sangat" && w != "sekali" || prev.brk || prev.w == "sangat" || lex.is("function", prev.w) ||
+			lex.is("filler", prev.w) || isDigits(prev.w) {
+			continue
+		}
+		if w == "sekali" && !(ts[i].brk || i+1 == len(ts) || lex.is("filler", ts[i+1].w)) {
+			continue
+		}
+		ts[i-1], ts[i] = tok{w: "sangat"}, tok{w: prev.w, brk: ts[i].brk}
+	}
 }

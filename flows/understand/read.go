@@ -192,7 +192,11 @@ func (q Question) Read(t Text) Reading {
 		return Reading{Polarity: pr.pol}
 	}
 	sc := score(t.Words, pr.negated, opts)
-	best, tied := sc.pick(0.7, 1.5)
+	best, tied := settle(sc.pick(0.7, 1.5))(opts)
+	if top := sc.top(); best < 0 && len(tied) == 0 && len(top) > 1 {
+		// Each name alone is too weak, being shared: "kec mesuji" is still Mesuji.
+		best = shortestName(opts, top)
+	}
 	notYes := pr.pol == No || pr.pol == Mixed
 	// 5. Yes or no, when an option means it. Words naming another option win ("ya, ubah").
 	switch {
@@ -305,6 +309,12 @@ func mentions(ws []string, o Option) bool {
 		if own.has(w) {
 			return true
 		}
+		// One of its own words, even an unsure one ("saya lupa" names "lupa").
+		for _, x := range o.Words {
+			if c := Canon(x); len(c) == 1 && c[0] == w {
+				return true
+			}
+		}
 	}
 	return false
 }
@@ -399,7 +409,10 @@ func polarityOf(t Text, labelWord func(string) bool) polarityResult {
 					j++
 				}
 			} else {
-				j = len(ws) // "bukan, salah": the comma ends the negation
+				// "bukan, salah", "belum, mau ubah uraian": the comma ends the negation, and
+				// negates nothing after it.
+				no = true
+				continue
 			}
 			if j < len(ws) {
 				next := ws[j]
@@ -504,7 +517,7 @@ func OnlyPolarity(t Text, p Polarity, topic ...string) bool {
 // typed at a question with a "❌ Batal" choice is that choice.
 func optionNamed(opts []Option, k Kind, core []string) int {
 	word := map[Kind]string{Cancel: "batal", Menu: "menu", Help: "bantuan"}[k]
-	if !slices.Contains(core, word) && !(k == Cancel && len(core) == 1 && lex.is("cancel", core[0])) {
+	if !slices.Contains(core, word) && k != Cancel {
 		return -1
 	}
 	found := -1
@@ -574,6 +587,9 @@ func troubled(rest []pos, n int) bool {
 type pos struct {
 	w string
 	i int
+	// exact: a common word (filler, function, yes/no) counted only because a phrase has it; it
+	// matches that phrase's word exactly, never by stem or typo ("izin" is not "perizinan").
+	exact bool
 }
 
 // scores are the options' scores for a reply.
@@ -608,6 +624,22 @@ func (s scores) pick(threshold, margin float64) (best int, tied []int) {
 		return -1, tied
 	}
 	return order[0], nil
+}
+
+// top lists the options that share the highest score above zero.
+func (s scores) top() []int {
+	var out []int
+	hi := 0.0
+	for i, v := range s.s {
+		switch {
+		case v <= 0:
+		case v > hi+1e-9:
+			hi, out = v, []int{i}
+		case v > hi-1e-9:
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // phrase is one way an option is named, with its weight.
@@ -676,12 +708,15 @@ func content(ws []string) []string {
 // words a longer phrase took ("lampu jalan") are not counted again for a shorter one ("jalan").
 // Negated words count for nothing.
 func score(ws []string, negated []bool, opts []Option) scores {
-	return scoreWith(ws, negated, opts, 1)
+	return scoreWith(ws, negated, opts, 1, false)
 }
 
 // scoreWith is score with matches by typo weighted by typoWeight: a long description has many
 // words, and a word that is only close to a keyword ("Pedamaran", "pelajaran") must not decide.
-func scoreWith(ws []string, negated []bool, opts []Option, typoWeight float64) scores {
+//
+// With place set, words that say where ("di jembatan timbang", "dekat sekolah") do not count:
+// the three words after a word of [locative], up to a problem word.
+func scoreWith(ws []string, negated []bool, opts []Option, typoWeight float64, place bool) scores {
 	// A description (typos weighed down) also weighs where a word stands: what a complaint is
 	// about comes first ("jembatan … hampir putus, anak sekolah takut lewat") and is followed by
 	// what is wrong with it.
@@ -712,15 +747,27 @@ func scoreWith(ws []string, negated []bool, opts []Option, typoWeight float64) s
 			}
 		}
 	}
+	placed := make([]bool, len(ws))
+	if place {
+		for i, w := range ws {
+			if !lex.is("locative", w) {
+				continue
+			}
+			for k := i + 1; k < len(ws) && k <= i+3 && !lex.is("problem", ws[k]) && !lex.is("locative", ws[k]); k++ {
+				placed[k] = true
+			}
+		}
+	}
 	var seq []pos
 	for i, w := range ws {
 		if neg[i] {
 			continue
 		}
-		if (lex.is("filler", w) || lex.is("function", w) || polar(w) != 0 || isNegator(w)) && !inPhrase[w] {
+		common := lex.is("filler", w) || lex.is("function", w) || polar(w) != 0 || isNegator(w)
+		if common && !inPhrase[w] {
 			continue
 		}
-		seq = append(seq, pos{w, i})
+		seq = append(seq, pos{w, i, common})
 	}
 	res := scores{s: make([]float64, len(opts)), typo: make([]bool, len(opts))}
 	taken := make([]bool, len(seq))
@@ -737,7 +784,7 @@ func scoreWith(ws []string, negated []bool, opts []Option, typoWeight float64) s
 			if n == 1 && len(seq) > 1 {
 				// Two typed words that are one word of a label: "kayu agung" for "Kayuagung".
 				for at := 0; at+1 < len(seq); at++ {
-					if taken[at] || taken[at+1] {
+					if taken[at] || taken[at+1] || seq[at].exact || seq[at+1].exact {
 						continue
 					}
 					if q := wordMatch(seq[at].w+seq[at+1].w, p.words[0]); q > 0 && len(p.words[0]) >= 6 {
@@ -758,6 +805,10 @@ func scoreWith(ws []string, negated []bool, opts []Option, typoWeight float64) s
 						q = 0
 						break
 					}
+					if seq[at+k].exact && seq[at+k].w != p.words[k] {
+						q = 0
+						break
+					}
 					q = min(q, wordMatch(seq[at+k].w, p.words[k]))
 				}
 				if q <= 0 {
@@ -768,6 +819,9 @@ func scoreWith(ws []string, negated []bool, opts []Option, typoWeight float64) s
 				}
 				key := [2]int{p.option, at}
 				v := p.weight * q
+				if placed[seq[at].i] {
+					continue
+				}
 				if describe {
 					v *= 1 + 0.3*(1-float64(seq[at].i)/float64(len(ws)))
 					if troubled(seq[at:], n) {
@@ -792,4 +846,69 @@ func scoreWith(ws []string, negated []bool, opts []Option, typoWeight float64) s
 		start = end
 	}
 	return res
+}
+
+// settle decides some ties between options: a name and longer names that hold it ("Mesuji"
+// against "Mesuji Raya" and "Mesuji Makmur", when "kec mesuji" is typed) is the short one; the
+// catch-all option ("Lainnya") against one other is the other.
+func settle(best int, tied []int) func(opts []Option) (int, []int) {
+	return func(opts []Option) (int, []int) {
+		if len(tied) < 2 {
+			return best, tied
+		}
+		var specific []int
+		for _, i := range tied {
+			if !isCatchAll(opts[i]) {
+				specific = append(specific, i)
+			}
+		}
+		if len(specific) == 1 {
+			return specific[0], nil
+		}
+		if i := shortestName(opts, tied); i >= 0 {
+			return i, nil
+		}
+		return best, tied
+	}
+}
+
+// shortestName is the option among tied whose label's words every other label of tied holds
+// with more words ("Mesuji" among "Mesuji Raya" and "Mesuji Makmur"), or -1.
+func shortestName(opts []Option, tied []int) int {
+	for _, i := range tied {
+		short := content(Canon(opts[i].Label))
+		if len(short) == 0 {
+			continue
+		}
+		inAll := true
+		for _, j := range tied {
+			if j != i && !containsAll(content(Canon(opts[j].Label)), short) {
+				inAll = false
+				break
+			}
+		}
+		if inAll {
+			return i
+		}
+	}
+	return -1
+}
+
+// isCatchAll reports the option for everything else: its label is a word of [other].
+func isCatchAll(o Option) bool {
+	l := content(Canon(o.Label))
+	return len(l) == 1 && lex.is("other", l[0])
+}
+
+// containsAll reports whether every word of sub is in ws, and ws has more.
+func containsAll(ws, sub []string) bool {
+	if len(ws) <= len(sub) {
+		return false
+	}
+	for _, w := range sub {
+		if !slices.Contains(ws, w) {
+			return false
+		}
+	}
+	return true
 }

