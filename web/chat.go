@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
@@ -56,12 +57,30 @@ type pageData struct {
 	Strings                     map[string]string // text for the script, by short key
 	ScriptURL, StyleURL         string
 	MaxTextRunes, MaxPhotoBytes int
+	// History is the conversation so far (the welcome, for a new chat), shown before any request.
+	History []webchat.Item
+}
+
+// openingWait bounds how long the page waits for the welcome of a new conversation.
+const openingWait = 1500 * time.Millisecond
+
+// navigates reports whether the request is a browser opening the page (not a link preview or
+// a crawler): only then does the page start a conversation itself.
+func navigates(r *http.Request) bool {
+	dest := r.Header.Get("Sec-Fetch-Dest")
+	return r.Header.Get("Sec-Fetch-Mode") == "navigate" && (dest == "document" || dest == "iframe")
 }
 
 func (p *chatPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Issue the chat cookie with the page, so the page's first API calls share one chat id.
-	p.webchat.ChatID(w, r)
+	chatID := p.webchat.ChatID(w, r)
 	lang := p.webchat.Lang(w, r)
+	var history []webchat.Item
+	if navigates(r) {
+		// The welcome and its buttons come with the page: on a slow network they are usable
+		// when the script is, not after two more round trips. On an error the script starts.
+		history, _ = p.webchat.Opening(r.Context(), chatID, lang, openingWait)
+	}
 	if lang == "" {
 		lang = "id"
 	}
@@ -85,6 +104,7 @@ func (p *chatPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		StyleURL:      static.URL("chat.css"),
 		MaxTextRunes:  maxTextRunes,
 		MaxPhotoBytes: maxPhotoMB << 20,
+		History:       history,
 	}
 	// The script fills {placeholders} itself; the template gets them back as literal text.
 	ph := map[string]any{"lat": "{lat}", "lng": "{lng}", "max": maxTextRunes, "mb": maxPhotoMB}
@@ -102,7 +122,14 @@ func (p *chatPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
-	h.Set("Vary", "Cookie")
+	h.Set("Vary", "Cookie, Accept-Encoding")
+	if acceptsGzip(r) {
+		h.Set("Content-Encoding", "gzip")
+		zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+		_, _ = zw.Write(buf.Bytes())
+		_ = zw.Close()
+		return
+	}
 	_, _ = w.Write(buf.Bytes())
 }
 
@@ -157,4 +184,15 @@ func (l *logo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
 	}
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(l.body))
+}
+
+// acceptsGzip reports whether the browser takes a gzipped response.
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") && strings.ReplaceAll(q, " ", "") != "q=0" {
+			return true
+		}
+	}
+	return false
 }

@@ -158,10 +158,21 @@ func writePNG(t *testing.T, w, h int) string {
 
 func TestChatPageInChromium(t *testing.T) {
 	f := startChat(t)
+	// A link preview or crawler fetching the page starts no conversation.
+	resp, err := http.Get(f.url + "/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Empty(t, f.bot.Inbound())
+
 	p := webtest.OpenPhone(t, f.url+"/")
 	ctx := p.Ctx
 
-	// A new citizen is greeted without typing anything: the page starts the conversation.
+	// A new citizen is greeted without typing anything: the welcome and its buttons come
+	// with the page itself.
+	inPage, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('sw-history').textContent`))
+	require.NoError(t, err)
+	require.Contains(t, inPage, "Selamat datang")
+	require.Contains(t, inPage, "Buat pengaduan")
 	welcome := p.WaitBot("Selamat datang")
 	p.Axe("welcome")
 	require.Equal(t, "Selamat datang di layanan pengaduan.\nApa yang ingin Anda lakukan?", welcome, "line breaks are kept")
@@ -169,6 +180,7 @@ func TestChatPageInChromium(t *testing.T) {
 	users, err := webtest.UserTexts(ctx)
 	require.NoError(t, err)
 	require.Empty(t, users, "the page's own /start is not shown")
+	require.Len(t, f.bot.Inbound(), 1, "one /start")
 
 	// Pressing a choice sends it and disables the old buttons.
 	p.Click("📝 Buat pengaduan")

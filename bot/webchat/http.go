@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -409,4 +410,62 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// StartText is what the page sends to begin a conversation; its echo is never shown.
+const StartText = "/start"
+
+// Opening returns the chat's history for the page to show at once, so the first buttons are
+// usable as soon as the page is. For a chat with no history it starts the conversation (what
+// the page would send, under a fixed message id so it happens once) and waits up to wait for
+// the welcome. Nil items with a nil error mean the page starts the conversation itself.
+func (c *Channel) Opening(ctx context.Context, chatID, lang string, wait time.Duration) ([]Item, error) {
+	items, err := c.history.Messages(ctx, chatID, 0, c.opts.PageLimit)
+	if err != nil || len(items) > 0 {
+		return items, err
+	}
+	h := c.currentHandler()
+	if h == nil || !c.limiter.allow(chatID, c.opts.Now()) {
+		return nil, nil
+	}
+	in := bot.Inbound{Channel: Name, ChatID: chatID, MessageID: chatID + ":start", Kind: bot.KindText,
+		Text: StartText, Lang: lang, ReceivedAt: c.opts.Now().UTC()}
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.HandleTimeout)
+	err = h.HandleInbound(hctx, in)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("webchat: start the conversation: %w", err)
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		woken, release := c.broker.subscribe(chatID)
+		items, err = c.history.Messages(ctx, chatID, 0, c.opts.PageLimit)
+		if err != nil || hasOut(items) {
+			release()
+			return items, err
+		}
+		select {
+		case <-woken:
+			release()
+			if woken == closedCh { // the channel stopped
+				return items, nil
+			}
+		case <-timer.C:
+			release()
+			return items, nil // the welcome comes with the page's first poll
+		case <-ctx.Done():
+			release()
+			return items, nil
+		}
+	}
+}
+
+func hasOut(items []Item) bool {
+	for _, it := range items {
+		if it.Direction == DirectionOut {
+			return true
+		}
+	}
+	return false
 }

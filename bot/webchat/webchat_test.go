@@ -515,3 +515,37 @@ func drain(ch chan struct{}) {
 		}
 	}
 }
+
+// Opening starts a new chat's conversation once and returns its welcome; a chat with a
+// history gets it back without a second start; a reply that is late leaves the page to poll.
+func TestOpening(t *testing.T) {
+	tb := setup(t, webchat.Options{})
+	tb.bot.Reply = func(in bot.Inbound) []bot.Outbound {
+		if in.Text == webchat.StartText {
+			return []bot.Outbound{{Text: "Selamat datang", Choices: []bot.Choice{{ID: "pengaduan", Label: "📝 Buat pengaduan"}}}}
+		}
+		return nil
+	}
+	ctx := context.Background()
+	chat := strings.Repeat("a", 32)
+	items, err := tb.channel.Opening(ctx, chat, "en", time.Second)
+	require.NoError(t, err)
+	require.Len(t, items, 2)
+	require.Equal(t, webchat.StartText, items[0].Text)
+	require.Equal(t, "Selamat datang", items[1].Text)
+	require.Equal(t, "📝 Buat pengaduan", items[1].Choices[0].Label)
+	require.Equal(t, "en", tb.bot.Inbound()[0].Lang)
+
+	again, err := tb.channel.Opening(ctx, chat, "en", time.Second)
+	require.NoError(t, err)
+	require.Equal(t, items, again)
+	require.Len(t, tb.bot.Inbound(), 1, "started once")
+
+	tb.bot.Reply = func(bot.Inbound) []bot.Outbound { return nil }
+	slow := strings.Repeat("b", 32)
+	began := time.Now()
+	items, err = tb.channel.Opening(ctx, slow, "", 200*time.Millisecond)
+	require.NoError(t, err)
+	require.Len(t, items, 1, "only the start's echo: the welcome comes with the first poll")
+	require.Less(t, time.Since(began), 2*time.Second)
+}

@@ -471,6 +471,16 @@
     }
   }
 
+  // accept shows the messages not shown yet, in order.
+  function accept(list) {
+    (list || []).forEach(function (m) {
+      if (m.seq > lastSeq) {
+        lastSeq = m.seq;
+        render(m);
+      }
+    });
+  }
+
   // poll keeps the page up to date: the history first, then a long-poll loop that
   // resumes with backoff after errors.
   async function poll() {
@@ -482,12 +492,7 @@
         var data = await getJSON('/api/chat/messages?after=' + lastSeq + (first ? '&wait=0' : ''), 40000);
         failures = 0;
         clearStatus('conn');
-        (data.messages || []).forEach(function (m) {
-          if (m.seq > lastSeq) {
-            lastSeq = m.seq;
-            render(m);
-          }
-        });
+        accept(data.messages);
         if (first) {
           first = false;
           scrollDown();
@@ -503,5 +508,12 @@
     }
   }
 
+  // The page comes with the conversation so far (for a new citizen, the welcome and its
+  // buttons): show it before any request, so the buttons work as soon as this script runs.
+  var opening = null;
+  try { opening = JSON.parse(document.getElementById('sw-history').textContent || 'null'); } catch (e) { opening = null; }
+  accept(opening);
+  scrollDown();
+  document.documentElement.setAttribute('data-ready', 'yes');
   poll();
 })();

@@ -22,6 +22,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -359,6 +360,31 @@ const (
 func EmulatePhone(ctx context.Context) error {
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(PhoneWidth, PhoneHeight, chromedp.EmulateMobile, chromedp.EmulatePortrait)); err != nil {
 		return fmt.Errorf("emulate a %dx%d phone: %w", PhoneWidth, PhoneHeight, err)
+	}
+	return nil
+}
+
+// Slow 3G as the web chat's budget assumes it: 2 s from request to response headers, 50 KB/s.
+const (
+	Slow3GLatency    = 2 * time.Second
+	Slow3GThroughput = 50 << 10 // bytes per second, both ways
+)
+
+// Throttle makes every request of the page take at least latency to its response headers and
+// the transfers share bytesPerSec (CDP Network.emulateNetworkConditionsByRule, the current form
+// of Network.emulateNetworkConditions, with one rule matching everything).
+func Throttle(ctx context.Context, latency time.Duration, bytesPerSec float64) error {
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		return fmt.Errorf("enable network: %w", err)
+	}
+	_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+		MatchedNetworkConditions: []*network.Conditions{{
+			Latency: float64(latency.Milliseconds()), DownloadThroughput: bytesPerSec, UploadThroughput: bytesPerSec,
+			ConnectionType: network.ConnectionTypeCellular3g,
+		}},
+	})
+	if err != nil {
+		return fmt.Errorf("throttle the network: %w", err)
 	}
 	return nil
 }
