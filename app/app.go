@@ -182,6 +182,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 
 	a.stopping = make(chan struct{})
 	a.Deliverer = &bot.Deliverer{DB: db, Channels: a.Channels, Jobs: a.River, Log: log, Now: opt.Now, Stopping: a.stopping}
+	if models.Dialect(db) == models.DialectPostgres {
+		// Replicas on one database: one chat's delivery in one worker at a time.
+		locks := &models.DeliveryLocks{DB: sqlDB, Log: log}
+		a.Deliverer.Lock = locks
+		a.closers = append(a.closers, locks.Close)
+	}
 	river.AddWorker(workers, a.Deliverer)
 	a.Sweeper = &bot.DeliverySweeper{DB: db, Jobs: a.River, Log: log, Now: opt.Now}
 	river.AddWorker(workers, &bot.FlowTimerWorker{Handler: a.Handler})

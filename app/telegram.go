@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/suarawarga/suarawarga/bot/telegram"
+	"github.com/suarawarga/suarawarga/models"
 )
 
 // setupTelegram adds the Telegram channel when TELEGRAM_BOT_TOKEN is set. The
@@ -25,11 +27,20 @@ func (a *App) setupTelegram(ctx context.Context) error {
 		a.Log.Warn("TELEGRAM_WEBHOOK_SECRET is set without PUBLIC_URL; receiving Telegram updates by long polling")
 	}
 	lim := telegram.NewLimiter(cfg.TelegramRate, cfg.TelegramChatRate, telegram.DefaultChatBurst)
-	ch, err := telegram.New(ctx, telegram.Options{
+	opts := telegram.Options{
 		Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, WebhookURL: webhook, WebhookSecret: cfg.TelegramWebhookSecret,
 		DataDir: cfg.DataDir, MaxPhotoBytes: cfg.MaxPhotoSize, Translator: a.Locales, Limiter: lim,
 		Logger: a.Log,
-	})
+	}
+	if webhook == "" && models.Dialect(a.DB) == models.DialectPostgres {
+		// Replicas on one database: one long-polls, the others stand by.
+		var schema string
+		if err := a.DB.WithContext(ctx).Raw("SELECT current_schema()").Scan(&schema).Error; err != nil {
+			return fmt.Errorf("telegram polling leader: %w", err)
+		}
+		opts.Leader = telegram.Leader(PGLeader(a.SQL, "suarawarga-telegram-polling/"+schema, 2*time.Second))
+	}
+	ch, err := telegram.New(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("telegram channel: %w", err)
 	}

@@ -147,8 +147,10 @@ func (noAttempt) Accepted(int)                       {}
 // single process the worker's own in-process exclusion is enough (nil).
 type ChatLock interface {
 	// TryLock takes the chat's lock without waiting; ok is false when another
-	// process holds it. unlock releases it.
-	TryLock(ctx context.Context, channel, chatID string) (unlock func(), ok bool, err error)
+	// process holds it. held is ctx, cancelled when the lock is lost (the
+	// database connection holding it broke): the worker stops sending then.
+	// unlock releases it.
+	TryLock(ctx context.Context, channel, chatID string) (held context.Context, unlock func(), ok bool, err error)
 }
 
 // Deliverer is the River worker that sends queued outbound messages, one chat
@@ -218,7 +220,7 @@ func (w *Deliverer) Work(ctx context.Context, job *river.Job[DeliverArgs]) error
 	}
 	defer w.end(key)
 	if w.Lock != nil {
-		unlock, ok, err := w.Lock.TryLock(ctx, args.Channel, args.ChatID)
+		held, unlock, ok, err := w.Lock.TryLock(ctx, args.Channel, args.ChatID)
 		if err != nil {
 			return fmt.Errorf("deliver: lock chat: %w", err)
 		}
@@ -227,6 +229,7 @@ func (w *Deliverer) Work(ctx context.Context, job *river.Job[DeliverArgs]) error
 			return river.JobSnooze(time.Second + time.Duration(rand.Int64N(int64(time.Second))))
 		}
 		defer unlock()
+		ctx = held
 	}
 	deadline := time.Now().Add(w.maxJobTime())
 	for {

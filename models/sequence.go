@@ -2,7 +2,6 @@ package models
 
 import (
 	"fmt"
-	"hash/fnv"
 
 	"gorm.io/gorm"
 )
@@ -57,15 +56,11 @@ const (
 	lockSpaceDelivery = 11_002
 )
 
-// chatKey is a chat's second advisory lock key: a 32-bit hash of channel and
-// chat id. Two chats sharing a hash only wait for each other.
-func chatKey(channel, chatID string) int32 {
-	h := fnv.New32a()
-	h.Write([]byte(channel))
-	h.Write([]byte{0})
-	h.Write([]byte(chatID))
-	return int32(h.Sum32())
-}
+// chatKeySQL is a chat's second advisory lock key, computed by the server: a
+// 32-bit hash of the schema, the channel and the chat id (so databases of
+// several tests on one server do not share locks). Two chats sharing a hash
+// only wait for each other. Its two parameters are the channel and chat id.
+const chatKeySQL = "hashtext(current_schema() || '/' || ? || '/' || ?)"
 
 // LockChatInbound makes the transaction tx the only one handling an inbound
 // message of the chat until it ends, across every process on the database, so
@@ -76,7 +71,7 @@ func LockChatInbound(tx *gorm.DB, channel, chatID string) error {
 	if Dialect(tx) != DialectPostgres {
 		return nil
 	}
-	if err := tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", lockSpaceInbound, chatKey(channel, chatID)).Error; err != nil {
+	if err := tx.Exec("SELECT pg_advisory_xact_lock(?, "+chatKeySQL+")", lockSpaceInbound, channel, chatID).Error; err != nil {
 		return fmt.Errorf("lock chat: %w", err)
 	}
 	return nil

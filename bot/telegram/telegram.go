@@ -77,7 +77,16 @@ type Options struct {
 	RequestTimeout time.Duration
 	// HTTPClient makes the requests (default a client with no overall timeout: each call has its own).
 	HTTPClient *http.Client
+	// Leader, when set, is held while long polling: with several replicas only
+	// one calls getUpdates (two would fail each other with 409 Conflict); the
+	// others stand by and take over when it goes. Webhooks are served by all.
+	Leader Leader
 }
+
+// Leader elects the one process that long-polls: it blocks until this process
+// may poll and returns a channel closed when it loses that right, and a
+// release function.
+type Leader func(ctx context.Context) (lost <-chan struct{}, release func(), err error)
 
 var secretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 
@@ -276,6 +285,48 @@ func (c *Channel) Run(ctx context.Context, h bot.InboundHandler) error {
 		<-ctx.Done()
 		return nil
 	}
+	if c.opts.Leader == nil {
+		return c.pollWebhookless(ctx, h)
+	}
+	backoff := 200 * time.Millisecond
+	for ctx.Err() == nil {
+		lost, release, err := c.opts.Leader(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			c.log.Warn("telegram polling leader election failed; retrying", slog.Any("error", err), slog.Duration("backoff", backoff))
+			if sleepUntil(ctx, time.Now().Add(backoff)) != nil {
+				break
+			}
+			backoff = min(backoff*2, 10*time.Second)
+			continue
+		}
+		backoff = 200 * time.Millisecond
+		c.log.Info("telegram long polling held by this process")
+		pctx, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-lost:
+				cancel()
+			case <-pctx.Done():
+			}
+		}()
+		err = c.pollWebhookless(pctx, h)
+		cancel()
+		release()
+		if err != nil {
+			return err
+		}
+		if ctx.Err() == nil {
+			c.log.Warn("telegram long polling handed over: this process lost the leader lock")
+		}
+	}
+	return nil
+}
+
+// pollWebhookless removes a webhook left by an earlier run and long-polls.
+func (c *Channel) pollWebhookless(ctx context.Context, h bot.InboundHandler) error {
 	if err := c.retrying(ctx, "deleteWebhook", tgbotapi.Params{"drop_pending_updates": "false"}); err != nil {
 		return err
 	}

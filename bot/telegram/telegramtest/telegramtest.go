@@ -157,6 +157,7 @@ type Server struct {
 	answered    []string
 	stats       Stats
 	nextCB      int
+	polling     int // getUpdates calls in progress
 	wg          sync.WaitGroup
 }
 
@@ -927,6 +928,20 @@ func (s *Server) setWebhook(p url.Values) apiResp {
 }
 
 func (s *Server) getUpdates(ctx context.Context, p url.Values) apiResp {
+	// Only one getUpdates at a time: a second bot instance polling gets 409.
+	s.mu.Lock()
+	if s.polling > 0 {
+		s.violations = append(s.violations, "getUpdates called while another getUpdates was waiting (two bot instances polling)")
+		s.mu.Unlock()
+		return fail(http.StatusConflict, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running", 0)
+	}
+	s.polling++
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.polling--
+		s.mu.Unlock()
+	}()
 	offset, _ := strconv.Atoi(p.Get("offset"))
 	limit, _ := strconv.Atoi(p.Get("limit"))
 	if limit <= 0 || limit > 100 {
