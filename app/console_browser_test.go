@@ -116,6 +116,8 @@ func TestBrowserConsole(t *testing.T) {
 		// The officer signs in and opens the complaint from the list.
 		officer := newBrowserContext(t, citizen)
 		consoleLogin(t, officer, base, "pupr@oki.go.id", consolePassword)
+		waitPage(t, officer, "h1", "Tugas saya")
+		browse(t, officer, chromedp.Click(chromedp.CSS("#tab-semua")))
 		waitPage(t, officer, "#daftar", c.Code)
 		waitPage(t, officer, "#pengguna", "Rahmat (PUPR)")
 		browse(t, officer, chromedp.Click(chromedp.CSS(`#daftar a[href="/konsol/pengaduan/`+c.Code+`"]`)))

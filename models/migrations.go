@@ -41,6 +41,7 @@ var migrations = []migration{
 	{ID: "0045_password_resets", Up: sqlSteps(schema0045)},
 	{ID: "0025_chat_visible_sequence", Up: sqlSteps(schema0025)},
 	{ID: "0040_regency_logo_center", Up: sqlSteps(schema0040)},
+	{ID: "0046_inbox_reads_filters", Up: sqlSteps(schema0046)},
 }
 
 // schema0040 gives the regency its logo (a data: URL) and the point a map opens at.

@@ -20,7 +20,7 @@ import (
 )
 
 // PageSize is how many complaints one list page shows.
-const PageSize = 25
+const PageSize = 50
 
 // MaxExportRows bounds one CSV export.
 const MaxExportRows = 100000
@@ -39,8 +39,17 @@ type Filter struct {
 	Overdue   bool   // only open complaints past a deadline
 	Open      bool   // only complaints an OPD still works on (terdisposisi, diproses, perlu_info)
 	Q         string // ticket code or words of the description or address
+	Mine      bool   // "Tugas saya": open complaints assigned to the viewer (tugas=saya)
+	Nobody    bool   // open complaints assigned to nobody (tugas=belum)
+	Sort      string // "" newest first, SortOldest, SortDeadline
 	Page      int    // 1-based
 }
+
+// The list's orders besides newest first.
+const (
+	SortOldest   = "lama"  // the longest waiting first
+	SortDeadline = "batas" // the nearest resolution deadline first
+)
 
 // ParseFilter reads a Filter from query values; unknown values are dropped.
 func ParseFilter(v url.Values) Filter {
@@ -49,7 +58,11 @@ func ParseFilter(v url.Values) Filter {
 		Category: strings.TrimSpace(v.Get("kategori")), Kecamatan: strings.TrimSpace(v.Get("kecamatan")),
 		Desa: strings.TrimSpace(v.Get("desa")),
 		From: v.Get("dari"), To: v.Get("sampai"), Overdue: v.Get("terlambat") == "1", Open: v.Get("terbuka") == "1",
-		Q: strings.TrimSpace(v.Get("q")),
+		Q: strings.TrimSpace(v.Get("q")), Mine: v.Get("tugas") == "saya", Nobody: v.Get("tugas") == "belum",
+		Sort: v.Get("urut"),
+	}
+	if f.Sort != SortOldest && f.Sort != SortDeadline {
+		f.Sort = ""
 	}
 	if !has(complaint.Statuses(), f.Status) {
 		f.Status = ""
@@ -92,7 +105,28 @@ func (f Filter) Values() url.Values {
 	if f.Open {
 		v.Set("terbuka", "1")
 	}
+	if f.Mine {
+		v.Set("tugas", "saya")
+	} else if f.Nobody {
+		v.Set("tugas", "belum")
+	}
+	set("urut", f.Sort)
 	return v
+}
+
+// order is the list's ORDER BY; "Tugas saya" defaults to the nearest deadline.
+func (f Filter) order() string {
+	sort := f.Sort
+	if sort == "" && f.Mine {
+		sort = SortDeadline
+	}
+	switch sort {
+	case SortOldest:
+		return "c.created_at ASC, c.id ASC"
+	case SortDeadline:
+		return "c.resolve_by ASC, c.id ASC"
+	}
+	return "c.created_at DESC, c.id DESC"
 }
 
 // Row is one complaint in the list or the export.
@@ -113,7 +147,13 @@ type Row struct {
 	AgencyName      string
 	KecamatanName   *string
 	DesaName        *string
-	Overdue         bool `gorm:"-"`
+	UpdatedAt       time.Time
+	SeenAt          *time.Time // when the viewer last opened it (the list only)
+	AssigneeName    *string    // who has it (the list only)
+	Supporters      int        // citizens who back it (issue 14's complaints.supporters, once that column exists)
+	Hotspot         bool       // in a hotspot (a hook: nothing sets it yet)
+	Overdue         bool       `gorm:"-"`
+	Unread          bool       `gorm:"-"` // new or changed since the viewer last opened it
 }
 
 // Excerpt is the start of the description, for the list.
@@ -182,6 +222,16 @@ func (c *Console) queryOn(db *gorm.DB, ctx context.Context, s *session, f Filter
 	if f.Open {
 		q = q.Where("c.status IN ?", openStatuses)
 	}
+	if f.Mine {
+		officer := int64(-1)
+		if s.User.OfficerID != nil {
+			officer = *s.User.OfficerID
+		}
+		q = q.Where("c.status IN ? AND (c.assignee_user_id = ? OR c.assignee_officer_id = ?)", openStatuses, s.User.ID, officer)
+	}
+	if f.Nobody {
+		q = q.Where("c.status IN ? AND c.assignee_user_id IS NULL AND c.assignee_officer_id IS NULL", openStatuses)
+	}
 	if f.Overdue {
 		q = q.Where("c.status IN ? AND (c.resolve_by < ? OR (c.first_response_at IS NULL AND c.respond_by < ?))", openStatuses, now, now)
 	}
@@ -196,6 +246,9 @@ func (c *Console) queryOn(db *gorm.DB, ctx context.Context, s *session, f Filter
 const rowColumns = `c.id, c.code, c.status, c.description, c.address, c.lat, c.lng, c.confidential, c.created_at,
 	c.respond_by, c.resolve_by, c.first_response_at, cat.name AS category_name, a.code AS agency_code,
 	a.name AS agency_name, k.name AS kecamatan_name, CASE WHEN r.kind = 'desa' THEN r.name END AS desa_name`
+
+// listColumns are rowColumns plus what only the inbox shows: the viewer's read mark, the assignee.
+const listColumns = rowColumns + `, c.updated_at, cr.seen_at, COALESCE(au.name, ao.name) AS assignee_name`
 
 // option is one entry of a filter's drop-down.
 type option struct{ Value, Label string }
@@ -212,6 +265,13 @@ type listPage struct {
 	Agencies    []option
 	Categories  []option
 	Kecamatan   []option
+	People      []option // whom the ticked complaints may be assigned to (one OPD's people)
+	CanAct      bool
+	Saved       []savedFilter
+	Filtered    bool   // a filter besides the view and the order is set: the filter form opens
+	Query       string // the filter as a query string, for saving it
+	Back        string // this page, for the bulk form to come back to
+	Tabs        bool   // the officer's views: Tugas saya, Belum ditugaskan, Semua
 }
 
 // listDB runs the list page's queries. A text search on PostgreSQL runs them in a
@@ -239,7 +299,15 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, s *session) {
 		if err := c.queryOn(db, ctx, s, f).Count(&p.Total).Error; err != nil {
 			return fmt.Errorf("count complaints: %w", err)
 		}
-		if err := c.queryOn(db, ctx, s, f).Select(rowColumns).Order("c.created_at DESC, c.id DESC").
+		cols := listColumns
+		if c.hasSupporters(ctx) {
+			cols += ", c.supporters"
+		}
+		if err := c.queryOn(db, ctx, s, f).
+			Joins("LEFT JOIN complaint_reads cr ON cr.complaint_id = c.id AND cr.user_id = ?", s.User.ID).
+			Joins("LEFT JOIN users au ON au.id = c.assignee_user_id").
+			Joins("LEFT JOIN officers ao ON ao.id = c.assignee_officer_id").
+			Select(cols).Order(f.order()).
 			Limit(PageSize).Offset((f.Page - 1) * PageSize).Scan(&p.Rows).Error; err != nil {
 			return fmt.Errorf("list complaints: %w", err)
 		}
@@ -254,6 +322,7 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, s *session) {
 	for i := range p.Rows {
 		row := &p.Rows[i]
 		row.Overdue = overdue(row.Status, row.RespondBy, row.ResolveBy, row.FirstResponseAt, now)
+		row.Unread = row.SeenAt == nil || row.UpdatedAt.After(*row.SeenAt)
 	}
 	link := func(page int) string {
 		v := f.Values()
@@ -267,11 +336,35 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, s *session) {
 		p.Next = link(f.Page + 1)
 	}
 	p.Export = Prefix + "/ekspor/pengaduan.csv?" + f.Values().Encode()
-	d := c.data(w, r, s, "konsol.daftar.judul", nil)
+	p.Query = f.Values().Encode()
+	p.Back = Prefix + "/pengaduan"
+	if f.Page > 1 || p.Query != "" {
+		v := f.Values()
+		if f.Page > 1 {
+			v.Set("hal", strconv.Itoa(f.Page))
+		}
+		p.Back += "?" + v.Encode()
+	}
+	p.Tabs = s.User.Role == models.UserPetugas
+	bare := f
+	bare.Mine, bare.Nobody, bare.Sort = false, false, ""
+	p.Filtered = len(bare.Values()) > 0
+	title := "konsol.daftar.judul"
+	if f.Mine {
+		title = "konsol.daftar.tugas_saya"
+	} else if f.Nobody {
+		title = "konsol.daftar.belum_ditugaskan"
+	}
+	d := c.data(w, r, s, title, nil)
 	if err := c.options(ctx, s, d.L, &p); err != nil {
 		c.internal(w, r, s, err)
 		return
 	}
+	if err := c.inboxExtras(ctx, s, f, &p); err != nil {
+		c.internal(w, r, s, err)
+		return
+	}
+	d.Flash = c.bulkFlash(d.L, r.URL.Query())
 	d.Page = p
 	c.render(w, r, http.StatusOK, "daftar", d)
 }

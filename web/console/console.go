@@ -86,6 +86,9 @@ type Console struct {
 	log   *slog.Logger
 	pages map[string]*template.Template
 	dummy func() string // a hash to check unknown accounts against, so they take as long as known ones
+
+	supportersOnce sync.Once // hasSupporters
+	supporters     bool
 }
 
 // New builds the console; it parses the embedded templates.
@@ -167,6 +170,7 @@ func (c *Console) Register(mux Handler) {
 	c.registerDashboard(mux)
 	c.registerWhatsApp(mux)
 	c.registerAccounts(mux)
+	c.registerInbox(mux)
 }
 
 // Role sets for page.
@@ -484,6 +488,8 @@ func Audit(ctx context.Context, db *gorm.DB, user *models.User, ip, action, obje
 
 var funcs = template.FuncMap{
 	"add": func(a, b int) int { return a + b },
+	// open reports whether an OPD still works on a complaint in status (its deadline counts).
+	"open": func(status string) bool { return has(openStatuses, status) },
 	// item pairs a thread entry with the page's translator, for the bubble template.
 	"item": func(l tr, it threadItem) any {
 		return struct {

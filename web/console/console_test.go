@@ -224,7 +224,7 @@ func (f *fixture) login(email string) *client {
 	c := f.client()
 	r := c.tryLogin(email, password)
 	require.Equal(f.t, http.StatusSeeOther, r.status, r.body)
-	require.Contains(f.t, []string{"/konsol/pengaduan", "/konsol/dasbor"}, r.header.Get("Location"))
+	require.Contains(f.t, []string{"/konsol/pengaduan?tugas=saya", "/konsol/dasbor"}, r.header.Get("Location"))
 	return c
 }
 
@@ -599,16 +599,16 @@ func TestListFiltersAndExport(t *testing.T) {
 		only("terlambat=1", jalan, sampah, formula)
 		only("terlambat=1&opd=PUPR", jalan, formula)
 
-		// Paging: 25 a page.
-		for i := range 26 {
+		// Paging: 50 a page.
+		for i := range 51 {
 			_, err := f.svc.Submit(t.Context(), nil, complaint.SubmitInput{CitizenID: firstCitizen(t, db), Channel: "webchat",
 				CategoryCode: "pju", Description: "Lampu jalan mati nomor " + itoa(int64(i))})
 			require.NoError(t, err)
 		}
 		body := list("kategori=pju")
-		require.Contains(t, body, "26 pengaduan")
+		require.Contains(t, body, "51 pengaduan")
 		require.Contains(t, body, "Halaman 1 dari 2")
-		require.Equal(t, 25, strings.Count(body, `<tr>`)+strings.Count(body, `<tr class="late">`)-1)
+		require.Equal(t, 50, strings.Count(body, `data-kode="`))
 		require.Contains(t, body, `href="/konsol/pengaduan?hal=2&amp;kategori=pju"`)
 		body = list("kategori=pju&hal=2")
 		require.Contains(t, body, "Halaman 2 dari 2")

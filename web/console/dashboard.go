@@ -645,5 +645,5 @@ func homePath(role string) string {
 	if has(readAll, role) {
 		return Prefix + "/dasbor"
 	}
-	return Prefix + "/pengaduan"
+	return officerHome
 }

@@ -149,6 +149,8 @@ func BenchmarkConsolePages(b *testing.B) {
 
 	for _, page := range []struct{ name, path, want string }{
 		{"dasbor", "/konsol/dasbor", fmt.Sprintf("%d pengaduan", benchComplaints)},
+		{"daftar", "/konsol/pengaduan", "OKI-B"},
+		{"daftar_batas", "/konsol/pengaduan?urut=batas", "OKI-B"},
 		{"daftar_filter", "/konsol/pengaduan?status=diproses&opd=PUPR&dari=" + now.AddDate(0, -1, 0).In(wib).Format(time.DateOnly), "OKI-B"},
 		// A text search reads every description: the worst case of the list page.
 		{"daftar_cari", "/konsol/pengaduan?q=" + url.QueryEscape("nomor 4242"), "OKI-B"},

@@ -157,7 +157,7 @@ func TestDashboard(t *testing.T) {
 		require.Contains(t, leader.get("/konsol/dasbor").body, "Seluruh OPD · 3 pengaduan")
 
 		officer := f.login("dlh@oki.go.id")
-		require.Equal(t, "/konsol/pengaduan", officer.get("/konsol/").header.Get("Location"))
+		require.Equal(t, "/konsol/pengaduan?tugas=saya", officer.get("/konsol/").header.Get("Location"))
 		r = officer.get("/konsol/dasbor")
 		require.Equal(t, http.StatusOK, r.status, r.body)
 		require.Contains(t, r.body, "OPD DLH")

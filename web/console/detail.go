@@ -105,6 +105,7 @@ func (c *Console) renderDetail(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	l := d.L
 	cp := &v.Complaint
+	c.markSeen(ctx, s, cp.ID)
 	if form == nil {
 		form = map[string]string{}
 	}

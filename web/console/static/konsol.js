@@ -88,7 +88,12 @@
       box.focus();
     }
   });
-  if (box && location.hash === '#balas') box.focus();
+  // Arriving by "r" from the list (#balas): the reply box gets the focus, again once the page
+  // has loaded, since scrolling to the fragment takes it away.
+  if (box && location.hash === '#balas') {
+    box.focus();
+    window.addEventListener('load', function () { setTimeout(function () { box.focus(); }, 0); });
+  }
 
   // The inbox: j/k move, Enter or o opens, r opens to reply, x ticks the row, ? shows the keys.
   var list = document.getElementById('daftar');
