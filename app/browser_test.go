@@ -1,13 +1,18 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
@@ -29,6 +34,21 @@ func (h *harness) serveWeb() string {
 	go func() { _ = h.app.Web.Serve(ctx, ln); done <- struct{}{} }()
 	h.t.Cleanup(func() { cancel(); <-done; <-done })
 	return "http://" + ln.Addr().String()
+}
+
+// largePNG is a w×h photo-like PNG (a gradient with noise, so it does not compress to nothing).
+func largePNG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			n := uint8((x*7 + y*13) % 23)
+			img.Set(x, y, color.RGBA{R: uint8(x/10) + n, G: uint8(y/8) + n, B: 90 + n, A: 255})
+		}
+	}
+	var buf bytes.Buffer
+	require.NoError(t, png.Encode(&buf, img))
+	return buf.Bytes()
 }
 
 // needChromium skips a browser test on a developer's machine without Chromium;
@@ -66,17 +86,24 @@ func TestBrowserFilesComplaint(t *testing.T) {
 		require.Contains(t, p.Buttons(), "📷 Kirim foto", "the photo question offers the picker as a button")
 		p.Axe("the photo question")
 		photo := filepath.Join(t.TempDir(), "jalan.png")
-		require.NoError(t, os.WriteFile(photo, testPNG(3), 0o600))
+		require.NoError(t, os.WriteFile(photo, largePNG(t, 2400, 1800), 0o600))
 		p.Upload(photo)
 		// The web chat knows nobody: the citizen may give a name instead of hiding one.
 		p.WaitBot("Apakah Anda ingin mencantumkan nama?")
-		// The photo's echo is served back from the bot, to this browser only.
-		require.Eventually(t, func() bool {
-			loaded, err := chromedp.Run(p.Ctx, chromedp.Evaluate[bool](`Array.from(document.images).some(i => i.src.includes('/api/chat/media/') && i.complete && i.naturalWidth > 0)`))
-			return err == nil && loaded
-		}, 10*time.Second, 100*time.Millisecond, "the sent photo is shown from the server")
-		src, err := chromedp.Run(p.Ctx, chromedp.Evaluate[string](`Array.from(document.images).map(i => i.src).find(s => s.includes('/api/chat/media/'))`))
+		// The citizen's own photo is not downloaded again: the bubble keeps the local copy,
+		// with the server's full photo behind a tap, for this browser only.
+		require.NoError(t, webtest.WaitDelivered(p.Ctx))
+		own, err := chromedp.Run(p.Ctx, chromedp.Evaluate[map[string]any](`(function () {
+			var a = document.querySelector('.msg.user .photo a');
+			return {img: a ? a.querySelector('img').src : '', href: a ? a.href : '',
+				fetched: performance.getEntriesByType('resource').filter(function (e) { return e.name.indexOf('/api/chat/media/') >= 0; }).length};
+		})()`))
 		require.NoError(t, err)
+		require.True(t, strings.HasPrefix(own["img"].(string), "blob:"), "the local copy shows: %v", own)
+		require.Contains(t, own["href"], "/api/chat/media/")
+		require.Contains(t, own["href"], "full=1")
+		require.EqualValues(t, 0, own["fetched"], "no photo was downloaded")
+		src := strings.TrimSuffix(own["href"].(string), "?full=1")
 		resp, err := http.Get(src)
 		require.NoError(t, err)
 		resp.Body.Close()
@@ -100,6 +127,30 @@ func TestBrowserFilesComplaint(t *testing.T) {
 		p.Axe("the status")
 		p.Click("🏠 Menu")
 		p.WaitBot("Apa yang ingin Anda lakukan?")
+
+		// After a reload the photo comes from the server as its preview (at most 1280 px, a
+		// few dozen KB), the full photo behind a tap.
+		require.NoError(t, chromedp.Do(p.Ctx, chromedp.Reload()))
+		require.NoError(t, webtest.OpenChat(p.Ctx, url+"/"))
+		p.WaitBot("Apa yang ingin Anda lakukan?")
+		_, err = chromedp.Run(p.Ctx, chromedp.Poll[bool](`Array.from(document.querySelectorAll('.msg.user .photo img')).some(function (i) { return i.complete && i.naturalWidth > 0; })`,
+			chromedp.WithPollingTimeout(webtest.DefaultWait)))
+		require.NoError(t, err)
+		shown, err := chromedp.Run(p.Ctx, chromedp.Evaluate[map[string]any](`(function () {
+			var i = document.querySelector('.msg.user .photo img');
+			var e = performance.getEntriesByName(i.src)[0];
+			return {src: i.src, w: i.naturalWidth, h: i.naturalHeight, bytes: e ? e.encodedBodySize : -1,
+				href: i.parentNode.href, alt: i.alt};
+		})()`))
+		require.NoError(t, err)
+		require.Contains(t, shown["src"], "/api/chat/media/")
+		require.EqualValues(t, 1280, shown["w"], "the preview: %v", shown)
+		require.Less(t, shown["bytes"].(float64), float64(200<<10), "the preview is light: %v", shown)
+		require.Equal(t, "Foto (ketuk untuk ukuran penuh)", shown["alt"])
+		full, err := chromedp.Run(p.Ctx, chromedp.Evaluate[[]int](fmt.Sprintf(`fetch(%q).then(function (r) { return r.blob(); }).then(createImageBitmap).then(function (b) { return [b.width, b.height]; })`, shown["href"]), chromedp.EvalAwaitPromise))
+		require.NoError(t, err)
+		require.Equal(t, []int{1600, 1200}, full, "the full photo behind the tap (as the page shrank it)")
+		p.Axe("a photo after a reload")
 
 		var c models.Complaint
 		require.NoError(t, db.Where("code = ?", "OKI-2611-0001").First(&c).Error)

@@ -105,7 +105,12 @@ func mediaHandler(db *gorm.DB, wc *webchat.Channel, dataDir string) http.Handler
 			http.NotFound(w, r)
 			return
 		}
-		f, err := os.Open(filepath.Join(dataDir, filepath.FromSlash(att.Preview())))
+		// The page shows the preview (at most 1280 px); ?full=1, behind a tap, is the cleaned photo.
+		file, mime := att.Preview(), "image/jpeg"
+		if r.URL.Query().Get("full") == "1" || file == att.Path {
+			file, mime = att.Path, att.MIME
+		}
+		f, err := os.Open(filepath.Join(dataDir, filepath.FromSlash(file)))
 		if err != nil {
 			http.NotFound(w, r)
 			return
@@ -115,10 +120,6 @@ func mediaHandler(db *gorm.DB, wc *webchat.Channel, dataDir string) http.Handler
 		if err != nil {
 			http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
 			return
-		}
-		mime := "image/jpeg"
-		if att.Preview() == att.Path {
-			mime = att.MIME
 		}
 		w.Header().Set("Content-Type", mime)
 		w.Header().Set("Cache-Control", models.PhotoCacheControl(confidential))

@@ -26,7 +26,7 @@ var pageTemplate = template.Must(template.ParseFS(embedded, "templates/chat.html
 // Values may contain {name} placeholders the script fills in.
 var scriptKeys = []string{
 	"kirim_lokasi", "tombol_foto", "mengambil_lokasi", "lokasi_gagal", "lokasi_anda", "placeholder", "placeholder_alamat",
-	"foto", "mengirim", "tidak_terkirim", "coba_lagi", "sedang_membalas", "koneksi_terputus", "menyiapkan_foto",
+	"foto", "foto_penuh", "mengirim", "tidak_terkirim", "coba_lagi", "sedang_membalas", "koneksi_terputus", "menyiapkan_foto",
 	"anda", "layanan", "galat_sibuk", "galat_terlalu_cepat", "galat_terlalu_panjang", "galat_kosong",
 	"galat_tidak_valid", "galat_foto_besar",
 }

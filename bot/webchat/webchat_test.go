@@ -544,7 +544,6 @@ func TestOpening(t *testing.T) {
 
 	again, err := tb.channel.Opening(ctx, chat, "en", time.Second)
 	require.NoError(t, err)
-	require.NoError(t, err)
 	require.Equal(t, items, again)
 	require.Len(t, tb.bot.Inbound(), 1, "started once")
 

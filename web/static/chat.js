@@ -104,17 +104,30 @@
     p.textContent = text;
     el.appendChild(p);
   }
-  function addPhoto(el, src) {
+  // addPhoto shows a photo: the server's preview (or the citizen's own local copy), with the
+  // full image behind a tap when full is given.
+  function addPhoto(el, src, full) {
     var box = document.createElement('div');
     box.className = 'photo';
     var img = document.createElement('img');
-    img.alt = t('foto');
+    img.alt = t(full ? 'foto_penuh' : 'foto');
     // A photo grows the chat when it arrives, after the scroll: scroll again then.
     img.addEventListener('load', keepDown);
     img.src = src;
-    box.appendChild(img);
+    if (full) {
+      var a = document.createElement('a');
+      a.href = full;
+      a.target = '_blank';
+      a.rel = 'noopener';
+      a.appendChild(img);
+      box.appendChild(a);
+    } else {
+      box.appendChild(img);
+    }
     el.appendChild(box);
   }
+  function fullURL(src) { return src.charAt(0) === '/' ? src + (src.indexOf('?') < 0 ? '?' : '&') + 'full=1' : ''; }
+
   function addState(el, text) {
     var s = el.querySelector('.state');
     if (!s) {
@@ -164,9 +177,10 @@
       if (m.text === START && !m.photo_url && !m.has_location) return; // the page's own start
       answered(m.text);
       var mine = pending.shift();
+      var local = '';
       if (mine) {
         var prev = mine.querySelector('img');
-        if (prev && prev.src.indexOf('blob:') === 0) URL.revokeObjectURL(prev.src);
+        if (prev && prev.src.indexOf('blob:') === 0) local = prev.src;
         if (mine.parentNode) mine.parentNode.removeChild(mine);
       }
     } else {
@@ -175,7 +189,9 @@
       if (asks(m)) disableChoices();
     }
     var el = row(m.direction);
-    if (m.photo_url) addPhoto(el, m.photo_url);
+    // The citizen's own photo stays the local copy just sent: it is not downloaded again.
+    if (m.photo_url) addPhoto(el, local || m.photo_url, fullURL(m.photo_url));
+    else if (local) URL.revokeObjectURL(local);
     if (m.has_location) addText(el, point(m.lat, m.lng));
     if (m.text && !(m.has_location && m.direction === 'in')) addText(el, m.text);
     if (m.direction === 'out' && asks(m)) {
