@@ -73,3 +73,42 @@ func TestDeliveryLocks(t *testing.T) {
 	require.True(t, ok)
 	unlockA2()
 }
+
+// TestLockChatInbound: an inbound transaction of a chat waits for another
+// process's transaction of the same chat to end; other chats do not wait.
+func TestLockChatInbound(t *testing.T) {
+	t.Parallel()
+	db := modeltest.Open(t, models.DialectPostgres)
+	chat := fmt.Sprintf("chat-%d", time.Now().UnixNano())
+	first := db.Begin()
+	require.NoError(t, first.Error)
+	defer first.Rollback()
+	require.NoError(t, models.LockChatInbound(first, "webchat", chat))
+
+	other := db.Begin()
+	require.NoError(t, models.LockChatInbound(other, "webchat", chat+"-other"), "another chat does not wait")
+	require.NoError(t, other.Commit().Error)
+
+	got := make(chan time.Time, 1)
+	go func() {
+		second := db.Begin()
+		if err := models.LockChatInbound(second, "webchat", chat); err != nil {
+			t.Error(err)
+		}
+		got <- time.Now()
+		second.Rollback()
+	}()
+	select {
+	case <-got:
+		t.Fatal("a second transaction of the chat ran while the first one was open")
+	case <-time.After(300 * time.Millisecond):
+	}
+	committed := time.Now()
+	require.NoError(t, first.Commit().Error)
+	select {
+	case at := <-got:
+		require.True(t, at.After(committed))
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second transaction did not go on after the first ended")
+	}
+}
