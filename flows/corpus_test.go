@@ -110,3 +110,30 @@ func TestHeldOut(t *testing.T) {
 		require.GreaterOrEqual(t, all.Percent(), 98.0, "%s: understood", name)
 	}
 }
+
+// TestVocabularyUsedAtOnce: a category's words changed in the master data are read at the next
+// message (the reader caches by content, so nothing has to be invalidated).
+func TestVocabularyUsedAtOnce(t *testing.T) {
+	t.Parallel()
+	eng := corpusEngine(t)
+	env, err := flowtest.NewFakeEnv()
+	require.NoError(t, err)
+	first := func() string {
+		_, _, effs, err := eng.Step(context.Background(), nil, flows.State{Lang: "id", Data: map[string]string{}},
+			flows.Input{Kind: flows.InputText, Text: "siring kami penuh sudah seminggu"}, env)
+		require.NoError(t, err)
+		for _, e := range effs {
+			if u, ok := e.(flows.Understood); ok && u.As == flows.ReadIntent {
+				return u.Intent + ":" + u.Choice
+			}
+		}
+		return ""
+	}
+	require.NotEqual(t, "keluhan:jalan", first())
+	for i, c := range env.Categories {
+		if c.ID == "jalan" {
+			env.Categories[i].Words = append(append([]string{}, c.Words...), "siring")
+		}
+	}
+	require.Equal(t, "keluhan:jalan", first())
+}

@@ -102,17 +102,7 @@ func sharesStem(a, b string) bool {
 	if len(a) < 3 || len(b) < 3 {
 		return false
 	}
-	for _, s := range stems(a) {
-		if s == b {
-			return true
-		}
-	}
-	for _, s := range stems(b) {
-		if s == a {
-			return true
-		}
-	}
-	return false
+	return stemSet(a)[b] || stemSet(b)[a]
 }
 
 var (

@@ -56,8 +56,10 @@ func Plain(s string) string { return strings.Join(words(tokens(s, false)), " ") 
 // Canon is the canonical form of a label or keyword: its words as Parse reads them, without
 // the meaning of emoji (a label's "✅" is decoration, not a yes).
 func Canon(s string) []string {
-	ws, _ := canonical(tokens(s, false))
-	return ws
+	return canonMemo.get(s, func(s string) []string {
+		ws, _ := canonical(tokens(s, false))
+		return clip(ws)
+	})
 }
 
 // tok is one word as typed, and whether a clause mark follows it.

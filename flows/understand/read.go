@@ -116,24 +116,21 @@ func (q Question) Read(t Text) Reading {
 	}
 	// 2. An option exactly: its label, id or one of its words; first as written, then without
 	// particles and politeness ("kirim aja ya kak").
+	ix := indexOf(opts)
 	for pass := 0; pass < 2; pass++ {
 		mine := t.Words
 		if pass == 1 {
 			mine = strictCore(t.Words)
 		}
-		same := func(s string) bool {
-			theirs := Canon(s)
-			if pass == 1 {
-				theirs = strictCore(theirs)
-			}
-			return len(mine) > 0 && equalWords(mine, theirs)
+		if len(mine) == 0 {
+			continue
 		}
-		for i, o := range opts {
-			if pass == 0 && (plain == Plain(o.Label) || plain == Plain(o.ID)) || same(o.Label) {
+		for i, f := range ix.forms {
+			if pass == 0 && (plain == f.plainLabel || plain == f.plainID) || equalWords(mine, f.label[pass]) {
 				return Reading{Kind: Pick, Option: i, Via: ViaLabel}
 			}
-			for _, w := range o.Words {
-				if same(w) {
+			for _, w := range f.words[pass] {
+				if equalWords(mine, w) {
 					return Reading{Kind: Pick, Option: i, Via: ViaWords}
 				}
 			}
@@ -151,7 +148,7 @@ func (q Question) Read(t Text) Reading {
 	if q.Exact {
 		return Reading{}
 	}
-	labelWords := labelVocabulary(opts)
+	labelWords := ix.vocab
 	pr := polarityOf(t, func(w string) bool { return labelWords.has(w) })
 	yesOpt, noOpt := meaning(opts, MeansYes), meaning(opts, MeansNo)
 	// 4. At a free question, a short yes or no takes the shortcut that means it.
@@ -293,7 +290,7 @@ func strictCore(ws []string) []string {
 // negatesOption reports a negated word that is the option's own ("tidak usah dirahasiakan"
 // negates the option "Rahasiakan identitas saya").
 func negatesOption(ws []string, negated []bool, o Option) bool {
-	own := labelVocabulary([]Option{o})
+	own := indexOf([]Option{o}).vocab
 	for i, w := range ws {
 		if negated[i] && own.has(w) {
 			return true
@@ -304,7 +301,7 @@ func negatesOption(ws []string, negated []bool, o Option) bool {
 
 // mentions reports whether some word of the reply names the option.
 func mentions(ws []string, o Option) bool {
-	own := labelVocabulary([]Option{o})
+	own := indexOf([]Option{o}).vocab
 	for _, w := range ws {
 		if own.has(w) {
 			return true
@@ -353,6 +350,11 @@ func polar(w string) int {
 	case lex.known[w]:
 		return 0
 	}
+	return polarMemo.get(w, polarByTypo)
+}
+
+// polarByTypo is the sense of a word the tables do not know: a yes- or no-word with typos.
+func polarByTypo(w string) int {
 	yes, no := false, false
 	for _, sec := range []string{"yes", "no"} {
 		for cand := range lex.words[sec] {
@@ -384,6 +386,11 @@ func isNegator(w string) bool {
 	if lex.known[w] {
 		return false
 	}
+	return negMemo.get(w, negatorByTypo)
+}
+
+// negatorByTypo reports a negator with typos ("tidka").
+func negatorByTypo(w string) bool {
 	for cand := range lex.words["negator"] {
 		if _, ok := typoOf(w, cand); ok {
 			return true
@@ -494,7 +501,7 @@ func questionTag(t Text) bool {
 // words: "tidak ada saran" skips a comment whose skip option has the word "saran", but
 // "tidak ramah petugasnya" is a comment.
 func onlyAbout(ws []string, o Option) bool {
-	own := labelVocabulary([]Option{o})
+	own := indexOf([]Option{o}).vocab
 	for _, w := range ws {
 		if polar(w) != 0 || isNegator(w) || lex.is("negfill", w) || lex.is("filler", w) || lex.is("function", w) || own.has(w) {
 			continue
@@ -535,26 +542,99 @@ func optionNamed(opts []Option, k Kind, core []string) int {
 }
 
 // vocabulary is a set of words, matched with stems and typos.
-type vocabulary map[string]bool
+type vocabulary struct {
+	words map[string]bool
+	// stemOf holds every stem of every word; byFirst lists the words by first letter, for typos.
+	stemOf  map[string]bool
+	byFirst map[rune][]string
+	// stemWords lists, for each stem, the words that have it.
+	stemWords map[string][]string
+}
 
-func (v vocabulary) has(w string) bool {
-	if v[w] {
+func newVocabulary() *vocabulary {
+	return &vocabulary{words: map[string]bool{}, stemOf: map[string]bool{}, byFirst: map[rune][]string{}, stemWords: map[string][]string{}}
+}
+
+func (v *vocabulary) add(w string) {
+	if v.words[w] || w == "" {
+		return
+	}
+	v.words[w] = true
+	for s := range stemSet(w) {
+		v.stemOf[s] = true
+		v.stemWords[s] = append(v.stemWords[s], w)
+	}
+	r := []rune(w)[0]
+	v.byFirst[r] = append(v.byFirst[r], w)
+}
+
+// has reports whether w is a word of v, shares a stem with one, or is one with typos (what
+// wordMatch accepts).
+func (v *vocabulary) has(w string) bool {
+	if v.words[w] {
 		return true
 	}
-	if lex.is("filler", w) || lex.is("function", w) || isDigits(w) {
+	if lex.is("filler", w) || lex.is("function", w) || isDigits(w) || w == "" {
 		return false
 	}
-	for k := range v {
-		if wordMatch(w, k) > 0 {
+	if len(w) >= 3 {
+		if v.stemOf[w] {
+			return true
+		}
+		for s := range stemSet(w) {
+			if len(s) >= 3 && v.words[s] {
+				return true
+			}
+		}
+	}
+	for _, k := range v.byFirst[[]rune(w)[0]] {
+		if _, ok := typoOf(w, k); ok {
 			return true
 		}
 	}
 	return false
 }
 
+// matches is wordMatch of the typed word t against every word of v, for the words it fits.
+func (v *vocabulary) matches(t string) map[string]float64 {
+	out := map[string]float64{}
+	if v.words[t] {
+		out[t] = qualityExact
+	}
+	if isDigits(t) {
+		return out
+	}
+	if len(t) >= 3 {
+		for s := range stemSet(t) {
+			if s != t && len(s) >= 3 && v.words[s] && !isDigits(s) {
+				out[s] = qualityStem
+			}
+		}
+		for _, w := range v.stemWords[t] {
+			if w != t && len(w) >= 3 && !isDigits(w) {
+				out[w] = qualityStem
+			}
+		}
+	}
+	if rs := []rune(t); len(rs) >= 4 && !lex.known[t] {
+		for _, k := range v.byFirst[rs[0]] {
+			if _, done := out[k]; done || isDigits(k) {
+				continue
+			}
+			if d, ok := typoOf(t, k); ok {
+				out[k] = qualityTypo
+				if d >= 2 {
+					out[k] = qualityTypo2
+				}
+			}
+		}
+	}
+	return out
+}
+
 // labelVocabulary is every content word of the options' labels, ids and words.
-func labelVocabulary(opts []Option) vocabulary {
-	v := vocabulary{}
+func labelVocabulary(opts []Option) *vocabulary {
+	v := newVocabulary()
 	for _, o := range opts {
 		for _, s := range append([]string{o.Label, strings.ReplaceAll(o.ID, "_", " ")}, o.Words...) {
 			ws := Canon(s)
@@ -564,7 +644,7 @@ func labelVocabulary(opts []Option) vocabulary {
 			}
 			for _, w := range ws {
 				if polar(w) == 0 && !lex.is("filler", w) && !lex.is("function", w) && !isDigits(w) && len(w) >= 3 {
-					v[w] = true
+					v.add(w)
 				}
 			}
 		}
@@ -721,13 +801,9 @@ func scoreWith(ws []string, negated []bool, opts []Option, typoWeight float64, p
 	// about comes first ("jembatan … hampir putus, anak sekolah takut lewat") and is followed by
 	// what is wrong with it.
 	describe := typoWeight < 1
-	ps := phrasesOf(opts)
-	inPhrase := map[string]bool{}
-	for _, p := range ps {
-		for _, w := range p.words {
-			inPhrase[w] = true
-		}
-	}
+	ix := indexOf(opts)
+	ps := ix.phrases
+	inPhrase := ix.words.words
 	// The reply's words that can name something: not fillers, not yes/no words, not negated,
 	// and not common words unless some phrase has them.
 	// A phrase that holds its own negator ("tidak puas") is read whole: its words are not negated.
@@ -735,10 +811,7 @@ func scoreWith(ws []string, negated []bool, opts []Option, typoWeight float64, p
 	if negated != nil {
 		copy(neg, negated)
 	}
-	for _, p := range ps {
-		if len(p.words) < 2 || !slices.ContainsFunc(p.words, isNegator) {
-			continue
-		}
+	for _, p := range ix.negPhrases {
 		for at := 0; at+len(p.words) <= len(ws); at++ {
 			if equalWords(ws[at:at+len(p.words)], p.words) {
 				for k := range p.words {
@@ -771,6 +844,14 @@ func scoreWith(ws []string, negated []bool, opts []Option, typoWeight float64, p
 	}
 	res := scores{s: make([]float64, len(opts)), typo: make([]bool, len(opts))}
 	taken := make([]bool, len(seq))
+	// How each typed word (and each two typed words written as one) fits the phrases' words.
+	fit, joined := make([]map[string]float64, len(seq)), make([]map[string]float64, len(seq))
+	for at := range seq {
+		fit[at] = ix.words.matches(seq[at].w)
+		if at+1 < len(seq) && !seq[at].exact && !seq[at+1].exact {
+			joined[at] = ix.words.matches(seq[at].w + seq[at+1].w)
+		}
+	}
 	for start := 0; start < len(ps); {
 		n := len(ps[start].words)
 		end := start
@@ -787,7 +868,7 @@ func scoreWith(ws []string, negated []bool, opts []Option, typoWeight float64, p
 					if taken[at] || taken[at+1] || seq[at].exact || seq[at+1].exact {
 						continue
 					}
-					if q := wordMatch(seq[at].w+seq[at+1].w, p.words[0]); q > 0 && len(p.words[0]) >= 6 {
+					if q := joined[at][p.words[0]]; q > 0 && len(p.words[0]) >= 6 {
 						if q < qualityStem {
 							q *= typoWeight
 						}
@@ -809,7 +890,7 @@ func scoreWith(ws []string, negated []bool, opts []Option, typoWeight float64, p
 						q = 0
 						break
 					}
-					q = min(q, wordMatch(seq[at+k].w, p.words[k]))
+					q = min(q, fit[at+k][p.words[k]])
 				}
 				if q <= 0 {
 					continue

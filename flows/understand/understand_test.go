@@ -244,3 +244,56 @@ func TestGeneralRules(t *testing.T) {
 	require.Equal(t, 2, DetectIntent("bpnt bulan ini belum masuk", cats).Category)
 	require.Equal(t, IntentReport, DetectIntent("izin lapor", cats).Name)
 }
+
+// TestCacheKeyedByContent: what is derived from the options is cached by their content, so a
+// category given a new word (the console's master data) is read with it at the next message.
+func TestCacheKeyedByContent(t *testing.T) {
+	t.Parallel()
+	cats := func(extra ...string) []Option {
+		return []Option{{ID: "jalan", Label: "Jalan & jembatan", Words: append([]string{"jalan rusak"}, extra...)},
+			{ID: "sampah", Label: "Sampah", Words: []string{"sampah"}}}
+	}
+	q := Question{Options: cats()}
+	require.Equal(t, None, Read("siring mampet", q).Kind)
+	require.Equal(t, -1, DetectIntent("siring depan rumah mampet", cats()).Category)
+	q = Question{Options: cats("siring")}
+	r := Read("siring mampet", q)
+	require.Equal(t, Pick, r.Kind)
+	require.Equal(t, 0, r.Option)
+	require.Equal(t, 0, DetectIntent("siring depan rumah mampet", cats("siring")).Category)
+	// The old content still reads as before (both are cached, neither is stale).
+	require.Equal(t, None, Read("siring mampet", Question{Options: cats()}).Kind)
+	require.NotEqual(t, optionsKey(cats()), optionsKey(cats("siring")))
+	require.NotEqual(t, optionsKey([]Option{{ID: "a", Words: []string{"b c"}}}), optionsKey([]Option{{ID: "a", Words: []string{"b", "c"}}}))
+}
+
+// TestCacheBounded: typed words fill the caches only up to their bound.
+func TestCacheBounded(t *testing.T) {
+	t.Parallel()
+	m := newMemo[int](8)
+	for i := range 100 {
+		m.get(strings.Repeat("x", i+1), func(s string) int { return len(s) })
+	}
+	require.LessOrEqual(t, m.len(), 8)
+	require.Equal(t, 3, m.get("xxx", func(s string) int { return len(s) }))
+}
+
+// TestConcurrentReads reads from many goroutines at once (run with -race).
+func TestConcurrentReads(t *testing.T) {
+	t.Parallel()
+	opts := []Option{{ID: "kirim", Label: "Kirim", Means: MeansYes}, {ID: "ubah", Label: "Ubah", Means: MeansNo}}
+	cats := []Option{{ID: "jalan", Label: "Jalan", Words: []string{"jalan rusak", "jembatan"}}, {ID: "lampu", Label: "Lampu", Words: []string{"lampu mati"}}}
+	done := make(chan bool)
+	for g := range 8 {
+		go func() {
+			for i := range 200 {
+				Read([]string{"iya kirim", "gak, salah", "jembtan putus", "krim"}[(g+i)%4], Question{Options: opts})
+				DetectIntent([]string{"jalan rusak parah", "lampu jln mati", "halo"}[(g+i)%3], cats)
+			}
+			done <- true
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+}
