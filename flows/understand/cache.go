@@ -69,7 +69,7 @@ func stemSet(w string) map[string]bool {
 
 // optionIndex is what reading needs of a question's options, derived once per content.
 type optionIndex struct {
-	vocab   *vocabulary   // every content word of the labels, ids and words
+	vocab   *vocabulary // every content word of the labels, ids and words
 	phrases []phrase
 	words   *vocabulary // every word of the phrases, for matching typed words against them
 	forms   []optionForms
