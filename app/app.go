@@ -118,7 +118,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	if err := db.WithContext(ctx).First(&reg).Error; err != nil {
 		return nil, fmt.Errorf("load regency: %w", err)
 	}
-	a.Locales = a.Locales.WithGlobals(map[string]any{"pemda": reg.Name, "contoh_kode": reg.TicketPrefix + "-2611-0042"})
+	a.Locales = a.Locales.WithGlobals(map[string]any{"pemda": reg.Name, "contoh_kode": reg.TicketPrefix + "-2611-0042",
+		"privasi_tautan": cfg.PublicURL + web.PrivacyPath, "simpan_tahun": cfg.Retention()})
 	loc := cfg.Location()
 	a.Complaints = &complaint.Service{DB: db, Now: opt.Now, Prefix: reg.TicketPrefix, Loc: loc}
 	if pg, ok := db.Dialector.(*postgres.Dialector); ok {
@@ -197,6 +198,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	a.Web = web.New(web.Config{Addr: cfg.HTTPAddr, PublicURL: cfg.PublicURL, Webchat: a.Webchat, Locales: a.Locales, Logger: log,
 		Ready: a.ready, Brand: web.Brand{Name: reg.Name, Logo: reg.Logo}})
 	a.Web.Handle("GET "+mediaPath+"{id}", mediaHandler(db, a.Webchat, cfg.DataDir))
+	a.Web.Handle("GET "+web.PrivacyPath, web.PrivacyPage(a.Locales, bot.PrivacyNoticeVersion))
 	if err := a.setupConsole(opt); err != nil {
 		return nil, err
 	}

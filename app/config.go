@@ -36,6 +36,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// MetricsToken, when set, is the bearer token a /metrics scrape must send (METRICS_TOKEN).
 	MetricsToken string
+	// RetentionYears is how long after closing a complaint keeps its reporter's personal
+	// data (RETENTION_YEARS, default 2); then the retention job anonymizes it.
+	RetentionYears int
 	// WhatsAppCloud configures the official WhatsApp Business Platform channel (WHATSAPP_CLOUD_*).
 	WhatsAppCloud WhatsAppCloudConfig
 }
@@ -61,6 +64,13 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("MAX_PHOTO_MB=%q: want a positive whole number of megabytes", v)
 		}
 		c.MaxPhotoSize = int64(n) << 20
+	}
+	if v := os.Getenv("RETENTION_YEARS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > 100 {
+			return c, fmt.Errorf("RETENTION_YEARS=%q: want a whole number of years, 1 or more", v)
+		}
+		c.RetentionYears = n
 	}
 	for key, dst := range map[string]*float64{"TELEGRAM_RATE": &c.TelegramRate, "TELEGRAM_CHAT_RATE": &c.TelegramChatRate} {
 		if v := os.Getenv(key); v != "" {
@@ -109,4 +119,12 @@ func env(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// Retention is RetentionYears with its default.
+func (c Config) Retention() int {
+	if c.RetentionYears > 0 {
+		return c.RetentionYears
+	}
+	return 2
 }

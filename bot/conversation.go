@@ -48,6 +48,8 @@ type Handler struct {
 	// SequencedChannels are the channels whose page reads a chat's history in
 	// the order messages became visible (models.SetVisible): the web chat.
 	SequencedChannels map[string]bool
+	// PrivacyVersion is the privacy notice's version (default PrivacyNoticeVersion).
+	PrivacyVersion int
 
 	flowCache sync.Map // "id@rev" -> *flows.Flow
 }
@@ -303,6 +305,8 @@ func inboundText(in Inbound) string {
 type sender struct {
 	officer bool
 	conv    *models.Conversation // nil: no active conversation
+	// noticeVersion is the privacy notice version this address saw (0: none yet).
+	noticeVersion int
 }
 
 // senderRow is one row of the citizen query: the citizen, their active officer
@@ -325,6 +329,7 @@ type senderRow struct {
 	ConvCreatedAt *time.Time
 	ConvUpdatedAt *time.Time
 	ConvComplaint *int64
+	NoticeVersion int
 	Inserted      int64 // senderRecordingPG only: the id of the message it recorded, 0 for none
 }
 
@@ -334,7 +339,7 @@ const senderSelect = `SELECT c.id, c.name, c.lang, c.unreachable, c.created_at, 
 	o.id AS officer_id,
 	cv.id AS conv_id, cv.flow_id AS conv_flow_id, cv.revision AS conv_revision, cv.node AS conv_node, cv.data AS conv_data,
 	cv.wait_seq AS conv_wait_seq, cv.expires_at AS conv_expires_at, cv.created_at AS conv_created_at, cv.updated_at AS conv_updated_at,
-	cv.complaint_id AS conv_complaint
+	cv.complaint_id AS conv_complaint, i.notice_version
 FROM identities i
 JOIN citizens c ON c.id = i.citizen_id
 LEFT JOIN officers o ON o.citizen_id = c.id AND o.active = ?
@@ -373,7 +378,7 @@ func (h *Handler) citizenRecording(tx *gorm.DB, in Inbound, msg *models.Message)
 // parts splits a row into the citizen and what else was learned about them.
 func (r senderRow) parts() (*models.Citizen, *sender) {
 	c := &models.Citizen{ID: r.ID, Name: r.Name, Lang: r.Lang, Unreachable: r.Unreachable, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
-	who := &sender{officer: r.OfficerID != nil}
+	who := &sender{officer: r.OfficerID != nil, noticeVersion: r.NoticeVersion}
 	if r.ConvID != nil {
 		who.conv = &models.Conversation{ID: *r.ConvID, CitizenID: r.ID, FlowID: deref(r.ConvFlowID), Revision: deref(r.ConvRevision),
 			Node: deref(r.ConvNode), Data: deref(r.ConvData), Status: models.ConversationActive, WaitSeq: deref(r.ConvWaitSeq),
@@ -450,6 +455,20 @@ func (h *Handler) advance(ctx context.Context, tx *gorm.DB, cit *models.Citizen,
 	if err != nil {
 		return err
 	}
+	if privacyCommand(input) {
+		// The notice again, with the question waiting asked again under it (or the menu).
+		if err := h.markPrivacyShown(ctx, tx, channel, chatID, h.now()); err != nil {
+			return err
+		}
+		return h.stepConv(ctx, tx, cit, nil, channel, chatID, flows.Input{Kind: flows.InputRepeat, Notice: PrivacyNoticeKey}, "", nil, who.conv, st)
+	}
+	if who.noticeVersion < h.privacyVersion() {
+		// First contact on this channel, or a new version of the notice: it is part of the reply.
+		if err := h.markPrivacyShown(ctx, tx, channel, chatID, h.now()); err != nil {
+			return err
+		}
+		return h.stepConvNotice(ctx, tx, cit, channel, chatID, input, who.conv, st)
+	}
 	return h.stepConv(ctx, tx, cit, nil, channel, chatID, input, "", nil, who.conv, st)
 }
 
@@ -466,6 +485,16 @@ func (h *Handler) step(ctx context.Context, tx *gorm.DB, cit *models.Citizen, of
 // stepConv is step with the active conversation (nil: none) and its state already loaded.
 func (h *Handler) stepConv(ctx context.Context, tx *gorm.DB, cit *models.Citizen, off *models.Officer, channel, chatID string, input flows.Input, flowID string, prefix []Outbound,
 	conv *models.Conversation, st flows.State) error {
+	return h.stepConvWith(ctx, tx, cit, off, channel, chatID, input, flowID, prefix, conv, st, false)
+}
+
+// stepConvNotice is a citizen's stepConv whose reply carries the privacy notice.
+func (h *Handler) stepConvNotice(ctx context.Context, tx *gorm.DB, cit *models.Citizen, channel, chatID string, input flows.Input, conv *models.Conversation, st flows.State) error {
+	return h.stepConvWith(ctx, tx, cit, nil, channel, chatID, input, "", nil, conv, st, true)
+}
+
+func (h *Handler) stepConvWith(ctx context.Context, tx *gorm.DB, cit *models.Citizen, off *models.Officer, channel, chatID string, input flows.Input, flowID string, prefix []Outbound,
+	conv *models.Conversation, st flows.State, notice bool) error {
 	st.Lang = cit.Lang
 	var f *flows.Flow
 	var err error
@@ -483,6 +512,9 @@ func (h *Handler) stepConv(ctx context.Context, tx *gorm.DB, cit *models.Citizen
 	_, next, effects, err := h.Engine.Step(ctx, f, st, input, env)
 	if err != nil {
 		return fmt.Errorf("flow step: %w", err)
+	}
+	if notice {
+		effects = withPrivacyNotice(effects)
 	}
 	return h.apply(ctx, tx, cit, channel, chatID, conv, next, effects, prefix...)
 }

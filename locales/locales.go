@@ -269,4 +269,5 @@ func walk(n *yaml.Node, prefix string, out map[string]string) error {
 }
 
 // SampleGlobals are the globals of the sample regency, for tests of texts outside a running bot.
-var SampleGlobals = map[string]any{"pemda": "Kabupaten Ogan Komering Ilir", "contoh_kode": "OKI-2611-0042"}
+var SampleGlobals = map[string]any{"pemda": "Kabupaten Ogan Komering Ilir", "contoh_kode": "OKI-2611-0042",
+	"privasi_tautan": "/privasi", "simpan_tahun": 2}

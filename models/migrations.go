@@ -42,7 +42,15 @@ var migrations = []migration{
 	{ID: "0025_chat_visible_sequence", Up: sqlSteps(schema0025)},
 	{ID: "0040_regency_logo_center", Up: sqlSteps(schema0040)},
 	{ID: "0046_inbox_reads_filters", Up: sqlSteps(schema0046)},
+	{ID: "0020_privacy_notice", Up: sqlSteps(schema0020)},
 }
+
+// schema0020 records, per channel address, which version of the privacy notice
+// the person was shown and when (UU 27/2022: notice at the first contact).
+const schema0020 = `
+ALTER TABLE identities ADD COLUMN notice_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE identities ADD COLUMN notice_at {{ts}}
+`
 
 // schema0040 gives the regency its logo (a data: URL) and the point a map opens at.
 const schema0040 = `

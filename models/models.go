@@ -75,6 +75,10 @@ type Identity struct {
 	Channel   string
 	Address   string
 	CreatedAt time.Time
+	// NoticeVersion is the version of the privacy notice last shown on this
+	// address (0: never), and NoticeAt when.
+	NoticeVersion int
+	NoticeAt      *time.Time
 }
 
 // Conversation is a citizen's run through a flow, pinned to the flow revision it started on.
