@@ -198,6 +198,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	a.Web = web.New(web.Config{Addr: cfg.HTTPAddr, PublicURL: cfg.PublicURL, Webchat: a.Webchat, Locales: a.Locales, Logger: log,
 		Ready: a.ready, Brand: web.Brand{Name: reg.Name, Logo: reg.Logo}})
 	a.Web.Handle("GET "+mediaPath+"{id}", mediaHandler(db, a.Webchat, cfg.DataDir))
+	a.Web.Handle("GET "+bot.OwnDataPath, ownDataHandler(db, a.Webchat))
 	a.Web.Handle("GET "+web.PrivacyPath, web.PrivacyPage(a.Locales, bot.PrivacyNoticeVersion))
 	if err := a.setupConsole(opt); err != nil {
 		return nil, err

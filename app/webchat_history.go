@@ -53,6 +53,7 @@ func (w *WebchatHistory) Messages(ctx context.Context, chatID string, after int6
 			if err := json.Unmarshal([]byte(m.Payload), &o); err == nil {
 				it.Text, it.Choices, it.AskLocation, it.AskPhoto = o.Text, o.Choices, o.AskLocation, o.AskPhoto
 				it.HasLocation, it.Lat, it.Lng = o.HasLocation, o.Lat, o.Lng
+				it.DownloadURL, it.DownloadLabel = o.Download, o.DownloadLabel
 				if o.PhotoPath != "" {
 					it.PhotoURL = mediaPath + strconv.FormatInt(m.ID, 10)
 				}

@@ -268,6 +268,8 @@ func (r *cloudRunner) collect(format string) []string {
 			head = "bot > " + it.who + ": "
 		}
 		body := strings.ReplaceAll(strings.TrimRight(cloudText(it.m), "\n"), "\n", "\n  ")
+		// The test server's address changes every run: the transcript names it PUBLIC_URL.
+		body = strings.ReplaceAll(body, r.b.h.app.Config.PublicURL, "PUBLIC_URL")
 		lines = append(lines, strings.TrimRight(head+body, " "))
 	}
 	return lines

@@ -61,6 +61,10 @@ type Outbound struct {
 	AskPhoto bool `json:"ask_photo,omitempty"`
 	// PhotoPath is a file to attach (under the data directory), if any.
 	PhotoPath string `json:"photo_path,omitempty"`
+	// Download is a file the person may download with DownloadLabel as the link's text
+	// (the web chat's /datasaya); other channels show the text alone.
+	Download      string `json:"download,omitempty"`
+	DownloadLabel string `json:"download_label,omitempty"`
 	// Lat/Lng attach a map point when HasLocation is set.
 	HasLocation bool    `json:"has_location,omitempty"`
 	Lat         float64 `json:"lat,omitempty"`

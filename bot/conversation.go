@@ -462,14 +462,22 @@ func (h *Handler) advance(ctx context.Context, tx *gorm.DB, cit *models.Citizen,
 		}
 		return h.stepConv(ctx, tx, cit, nil, channel, chatID, flows.Input{Kind: flows.InputRepeat, Notice: PrivacyNoticeKey}, "", nil, who.conv, st)
 	}
-	if who.noticeVersion < h.privacyVersion() {
-		// First contact on this channel, or a new version of the notice: it is part of the reply.
+	// First contact on this channel, or a new version of the notice: it is part of the reply.
+	notice := who.noticeVersion < h.privacyVersion()
+	if notice {
 		if err := h.markPrivacyShown(ctx, tx, channel, chatID, h.now()); err != nil {
 			return err
 		}
-		return h.stepConvNotice(ctx, tx, cit, channel, chatID, input, who.conv, st)
 	}
-	return h.stepConv(ctx, tx, cit, nil, channel, chatID, input, "", nil, who.conv, st)
+	if dataCommand(input) {
+		// What is kept about them, then the question waiting asked again (or the menu).
+		out, err := h.ownData(ctx, tx, cit, channel)
+		if err != nil {
+			return err
+		}
+		return h.stepConvWith(ctx, tx, cit, nil, channel, chatID, flows.Input{Kind: flows.InputRepeat}, "", []Outbound{out}, who.conv, st, notice)
+	}
+	return h.stepConvWith(ctx, tx, cit, nil, channel, chatID, input, "", nil, who.conv, st, notice)
 }
 
 // step runs one input through the person's conversation, or starts flowID
@@ -488,11 +496,7 @@ func (h *Handler) stepConv(ctx context.Context, tx *gorm.DB, cit *models.Citizen
 	return h.stepConvWith(ctx, tx, cit, off, channel, chatID, input, flowID, prefix, conv, st, false)
 }
 
-// stepConvNotice is a citizen's stepConv whose reply carries the privacy notice.
-func (h *Handler) stepConvNotice(ctx context.Context, tx *gorm.DB, cit *models.Citizen, channel, chatID string, input flows.Input, conv *models.Conversation, st flows.State) error {
-	return h.stepConvWith(ctx, tx, cit, nil, channel, chatID, input, "", nil, conv, st, true)
-}
-
+// stepConvWith is stepConv whose reply carries the privacy notice when notice is set.
 func (h *Handler) stepConvWith(ctx context.Context, tx *gorm.DB, cit *models.Citizen, off *models.Officer, channel, chatID string, input flows.Input, flowID string, prefix []Outbound,
 	conv *models.Conversation, st flows.State, notice bool) error {
 	st.Lang = cit.Lang

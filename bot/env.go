@@ -118,6 +118,8 @@ func (e *env) Call(ctx context.Context, action string, params map[string]string,
 		return e.officerAction(ctx, action, params)
 	case flows.ActionIdentity:
 		return e.identity(ctx, st)
+	case flows.ActionErase:
+		return e.erase(ctx)
 	case "citizen.set_language":
 		lang := langOf(params["lang"])
 		if err := e.tx.Model(e.citizen).Update("lang", lang).Error; err != nil {

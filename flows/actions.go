@@ -31,6 +31,9 @@ package flows
 //	citizen.identity      whether the bot knows who reports: outcome "known" (a Telegram or
 //	                      WhatsApp account, or a name given before) or "unknown" (the web chat
 //	                      of someone who gave no name). Writes nama_dikenal (the name known, may be "").
+//	citizen.erase         (hapusdata) erases the citizen's identity and contact on every
+//	                      channel, their messages and conversations' data; their reports stay,
+//	                      anonymized; the request is audited. Outcome "ok".
 //	citizen.set_language  params: lang ("id" or "en"). Sets State.Lang (and stores it for the
 //	                      citizen). Outcome "ok".
 //
@@ -63,6 +66,7 @@ const (
 	ActionComplaintLocate = "complaint.locate"
 	ActionSetLanguage     = "citizen.set_language"
 	ActionIdentity        = "citizen.identity"
+	ActionErase           = "citizen.erase"
 	ActionConfirm         = "complaint.confirm"
 	ActionRate            = "complaint.rate"
 	ActionAnswerInfo      = "complaint.answer_info"
@@ -92,7 +96,7 @@ const (
 // DefaultActions lists the actions the host implements (see the contract above).
 func DefaultActions() []string {
 	return []string{ActionComplaintSubmit, ActionComplaintStatus, ActionComplaintLatest, ActionComplaintLocate, ActionSetLanguage, ActionIdentity, ActionConfirm, ActionRate,
-		ActionAnswerInfo, ActionReply, ActionAskInfo, ActionForward, ActionFinish, ActionReject}
+		ActionErase, ActionAnswerInfo, ActionReply, ActionAskInfo, ActionForward, ActionFinish, ActionReject}
 }
 
 // DefaultSources lists the data sources the host implements (see the contract above).

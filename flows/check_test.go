@@ -27,7 +27,7 @@ func TestDefaultFlowsAreClean(t *testing.T) {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	require.Equal(t, []string{"bantuan", "jawab_info", "menu", "pengaduan", "petugas_balas", "petugas_info",
+	require.Equal(t, []string{"bantuan", "hapusdata", "jawab_info", "menu", "pengaduan", "petugas_balas", "petugas_info",
 		"petugas_selesai", "petugas_teruskan", "petugas_tolak", "status", "survei"}, ids)
 	for id, src := range defs {
 		require.Empty(t, strs(ch.Check(src)), id)

@@ -171,6 +171,17 @@ var builtinCommands = map[string]string{
 	"/bantuan": FlowBantuan, "/help": FlowBantuan,
 	"/status": FlowStatus,
 	"/lapor":  FlowPengaduan,
+	// UU 27/2022: erasing one's data, confirmed first (the hapusdata flow).
+	"/hapusdata": FlowHapusData, "/deletedata": FlowHapusData,
+}
+
+// FlowHapusData is the flow of a citizen's request to erase their data.
+const FlowHapusData = "hapusdata"
+
+// commandPhrases are whole messages typed without the slash that mean a command.
+var commandPhrases = map[string]string{
+	"hapus data": "/hapusdata", "hapus data saya": "/hapusdata", "hapus semua data saya": "/hapusdata",
+	"hapuskan data saya": "/hapusdata", "delete my data": "/hapusdata",
 }
 
 var cancelCommands = []string{"/batal", "/cancel"}
@@ -325,6 +336,9 @@ func (r *run) offers(id string) bool {
 func (r *run) command(text string) (bool, error) {
 	lower := strings.ToLower(text)
 	word, arg, _ := strings.Cut(lower, " ")
+	if cmd, ok := commandPhrases[strings.TrimRight(strings.Join(strings.Fields(lower), " "), ".!?")]; ok {
+		word, arg = cmd, ""
+	}
 	if strings.HasPrefix(word, "/") {
 		// Telegram groups send "/start@SuaraWargaBot".
 		word, _, _ = strings.Cut(word, "@")

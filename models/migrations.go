@@ -43,7 +43,16 @@ var migrations = []migration{
 	{ID: "0040_regency_logo_center", Up: sqlSteps(schema0040)},
 	{ID: "0046_inbox_reads_filters", Up: sqlSteps(schema0046)},
 	{ID: "0020_privacy_notice", Up: sqlSteps(schema0020)},
+	{ID: "0021_erasure_retention", Up: sqlSteps(schema0021)},
 }
+
+// schema0021 marks a citizen whose identity and contact were erased on their
+// request (/hapusdata, or an admin on a written request) and a complaint whose
+// personal data the retention job removed.
+const schema0021 = `
+ALTER TABLE citizens ADD COLUMN erased_at {{ts}};
+ALTER TABLE complaints ADD COLUMN anonymized_at {{ts}}
+`
 
 // schema0020 records, per channel address, which version of the privacy notice
 // the person was shown and when (UU 27/2022: notice at the first contact).

@@ -66,6 +66,8 @@ type Citizen struct {
 	Unreachable bool   // the citizen blocked the bot; stop sending
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// ErasedAt is when the citizen's identity and contact were erased at their request.
+	ErasedAt *time.Time
 }
 
 // Identity is one address of a citizen on one channel (a Telegram chat id, a WhatsApp JID, a web session).
@@ -225,6 +227,8 @@ type Complaint struct {
 	Rating        *int // the citizen's 1..5 score, once given
 	RatingComment string
 	RatedAt       *time.Time
+	// AnonymizedAt is when the retention job removed the complaint's personal data.
+	AnonymizedAt *time.Time
 	// ConversationID is the conversation the complaint was filed in (its thread starts there).
 	ConversationID *int64
 	// The officer the complaint is assigned to: a console account, a chat officer, or both

@@ -43,10 +43,13 @@ type Item struct {
 	AskLocation bool         `json:"ask_location,omitempty"`
 	AskPhoto    bool         `json:"ask_photo,omitempty"`
 	PhotoURL    string       `json:"photo_url,omitempty"`
-	Lat         float64      `json:"lat,omitempty"`
-	Lng         float64      `json:"lng,omitempty"`
-	HasLocation bool         `json:"has_location,omitempty"`
-	At          time.Time    `json:"at"`
+	// DownloadURL is a file offered under the text (the citizen's own data), DownloadLabel its link's text.
+	DownloadURL   string    `json:"download_url,omitempty"`
+	DownloadLabel string    `json:"download_label,omitempty"`
+	Lat           float64   `json:"lat,omitempty"`
+	Lng           float64   `json:"lng,omitempty"`
+	HasLocation   bool      `json:"has_location,omitempty"`
+	At            time.Time `json:"at"`
 }
 
 // Translator looks up the text of a locale key; *locales.Catalog implements it.

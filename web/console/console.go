@@ -171,6 +171,7 @@ func (c *Console) Register(mux Handler) {
 	c.registerWhatsApp(mux)
 	c.registerAccounts(mux)
 	c.registerInbox(mux)
+	c.registerErasure(mux)
 }
 
 // Role sets for page.

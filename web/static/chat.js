@@ -194,6 +194,7 @@
     else if (local) URL.revokeObjectURL(local);
     if (m.has_location) addText(el, point(m.lat, m.lng));
     if (m.text && !(m.has_location && m.direction === 'in')) addText(el, m.text);
+    if (m.download_url) addDownload(el, m.download_url, m.download_label);
     if (m.direction === 'out' && asks(m)) {
       el.appendChild(choiceBox(m));
     }
@@ -212,6 +213,16 @@
       for (var i = 0; i < bs.length; i++) if (bs[i].textContent === text) bs[i].classList.add('chosen');
     }
     disableChoices();
+  }
+
+  // addDownload offers a file the bot made for this person (their own data).
+  function addDownload(el, url, label) {
+    var a = document.createElement('a');
+    a.className = 'download';
+    a.href = url;
+    a.setAttribute('download', '');
+    a.textContent = label || url;
+    el.appendChild(a);
   }
 
   function choiceBox(m) {
