@@ -239,6 +239,7 @@ func (a *App) Run(ctx context.Context) error {
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	defer stopSweep()
 	go a.Sweeper.Run(sweepCtx)
+	go a.listenVisible(sweepCtx)
 	errc := make(chan error, len(a.Channels)+1)
 	for _, ch := range a.Channels {
 		go func() {

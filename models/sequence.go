@@ -1,10 +1,25 @@
 package models
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"gorm.io/gorm"
 )
+
+// VisibleNotifyChannel is the PostgreSQL NOTIFY channel on which SetVisible
+// tells every process that a chat has a new visible message, so a page
+// long-polling any replica wakes up. The payload is "schema/channel/ref", ref
+// being ChatRef of the chat id (the web chat's id is the browser's credential:
+// it is never sent as it is).
+const VisibleNotifyChannel = "suarawarga_visible"
+
+// ChatRef names a chat without its id: the first 64 bits of its SHA-256, hex.
+func ChatRef(chatID string) string {
+	sum := sha256.Sum256([]byte(chatID))
+	return hex.EncodeToString(sum[:8])
+}
 
 // SetVisible numbers message id as the next message of its chat to become
 // visible (Message.Seq), from the chat's counter in chat_sequences, and returns
@@ -18,12 +33,15 @@ import (
 func SetVisible(tx *gorm.DB, id int64, channel, chatID string) (int64, error) {
 	var seq int64
 	if Dialect(tx) == DialectPostgres {
-		// One round trip: take the next number and set it.
+		// One round trip: take the next number, set it, and tell the other
+		// processes (VisibleNotifyChannel; delivered when the transaction commits).
 		err := tx.Raw(`WITH n AS (
 	INSERT INTO chat_sequences (channel, chat_id, last_seq) VALUES (?, ?, 1)
 	ON CONFLICT (channel, chat_id) DO UPDATE SET last_seq = chat_sequences.last_seq + 1
 	RETURNING last_seq)
-UPDATE messages SET seq = (SELECT last_seq FROM n) WHERE id = ? RETURNING seq`, channel, chatID, id).Scan(&seq).Error
+UPDATE messages SET seq = (SELECT last_seq FROM n)
+FROM (SELECT pg_notify(?, current_schema() || '/' || ? || '/' || ?)) AS notified
+WHERE messages.id = ? RETURNING messages.seq`, channel, chatID, VisibleNotifyChannel, channel, ChatRef(chatID), id).Scan(&seq).Error
 		if err != nil {
 			return 0, fmt.Errorf("number visible message %d: %w", id, err)
 		}

@@ -3,13 +3,17 @@ package webchat
 import (
 	"sync"
 	"time"
+
+	"github.com/suarawarga/suarawarga/models"
 )
 
 // broker wakes the long-polls waiting on a chat. It lives in one process; with several
-// replicas a poll served by another replica still sees the message when its timeout ends.
+// replicas the host wakes it by the chat's ref when another replica made a message
+// visible (WakeRef, from PostgreSQL's NOTIFY).
 type broker struct {
 	mu      sync.Mutex
 	waits   map[string]*waiters
+	refs    map[string]string // models.ChatRef of each waiting chat -> its id
 	stopped bool
 }
 
@@ -27,7 +31,7 @@ var closedCh = func() chan struct{} {
 }()
 
 func newBroker() *broker {
-	return &broker{waits: map[string]*waiters{}}
+	return &broker{waits: map[string]*waiters{}, refs: map[string]string{}}
 }
 
 // subscribe returns a channel closed at the chat's next wake-up and a release func the
@@ -43,6 +47,7 @@ func (b *broker) subscribe(chatID string) (<-chan struct{}, func()) {
 	if w == nil {
 		w = &waiters{ch: make(chan struct{})}
 		b.waits[chatID] = w
+		b.refs[models.ChatRef(chatID)] = chatID
 	}
 	w.n++
 	var once sync.Once
@@ -52,7 +57,7 @@ func (b *broker) subscribe(chatID string) (<-chan struct{}, func()) {
 			defer b.mu.Unlock()
 			w.n--
 			if w.n == 0 && b.waits[chatID] == w {
-				delete(b.waits, chatID)
+				b.forgetLocked(chatID)
 			}
 		})
 	}
@@ -64,8 +69,35 @@ func (b *broker) wake(chatID string) {
 	defer b.mu.Unlock()
 	if w := b.waits[chatID]; w != nil {
 		close(w.ch)
-		delete(b.waits, chatID)
+		b.forgetLocked(chatID)
 	}
+}
+
+// wakeRef wakes the polls of the chat whose models.ChatRef is ref, if any waits here.
+func (b *broker) wakeRef(ref string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if id, ok := b.refs[ref]; ok {
+		if w := b.waits[id]; w != nil {
+			close(w.ch)
+			b.forgetLocked(id)
+		}
+	}
+}
+
+// wakeAll wakes every waiting poll; each reads its chat again.
+func (b *broker) wakeAll() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for id, w := range b.waits {
+		close(w.ch)
+		b.forgetLocked(id)
+	}
+}
+
+func (b *broker) forgetLocked(chatID string) {
+	delete(b.waits, chatID)
+	delete(b.refs, models.ChatRef(chatID))
 }
 
 // start lets polls wait again (a Channel's Run began).
@@ -82,7 +114,7 @@ func (b *broker) stop() {
 	b.stopped = true
 	for id, w := range b.waits {
 		close(w.ch)
-		delete(b.waits, id)
+		b.forgetLocked(id)
 	}
 }
 

@@ -197,6 +197,14 @@ var _ bot.SentObserver = (*Channel)(nil)
 // Notify wakes the long-polls of a chat, for a host that stores a message without calling Send.
 func (c *Channel) Notify(chatID string) { c.broker.wake(chatID) }
 
+// WakeRef wakes the long-polls of the chat named by ref (models.ChatRef of its
+// id): another replica made a message of it visible.
+func (c *Channel) WakeRef(ref string) { c.broker.wakeRef(ref) }
+
+// WakeAll wakes every waiting long-poll, for a host that may have missed
+// wake-ups (its notification connection broke); each poll reads its chat again.
+func (c *Channel) WakeAll() { c.broker.wakeAll() }
+
 func (c *Channel) currentHandler() bot.InboundHandler {
 	c.mu.RLock()
 	defer c.mu.RUnlock()

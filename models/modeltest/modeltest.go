@@ -43,7 +43,7 @@ func Each(t *testing.T, fn func(t *testing.T, db *gorm.DB)) {
 
 // Open returns a fresh migrated database of kind "sqlite" (a file in t.TempDir())
 // or "postgres" (a new schema, dropped at cleanup; skips when TEST_DATABASE_URL is unset).
-func Open(t *testing.T, kind string) *gorm.DB {
+func Open(t testing.TB, kind string) *gorm.DB {
 	t.Helper()
 	ctx := context.Background()
 	var dsn string
@@ -68,7 +68,7 @@ func Open(t *testing.T, kind string) *gorm.DB {
 
 // freshSchema creates schema t_<random> and returns base with its search_path set to it.
 // River's tables follow the search_path, so they land in the schema too.
-func freshSchema(t *testing.T, base string) string {
+func freshSchema(t testing.TB, base string) string {
 	t.Helper()
 	ctx := context.Background()
 	var buf [6]byte
