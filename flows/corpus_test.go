@@ -137,3 +137,38 @@ func TestVocabularyUsedAtOnce(t *testing.T) {
 	}
 	require.Equal(t, "keluhan:jalan", first())
 }
+
+// TestLastReading: the step's reading of a typed reply, written for the simulator.
+func TestLastReading(t *testing.T) {
+	t.Parallel()
+	cat, err := locales.Load()
+	require.NoError(t, err)
+	eng := corpusEngine(t)
+	env, err := flowtest.NewFakeEnv()
+	require.NoError(t, err)
+	f := env.Flows["pengaduan"]
+	read := func(node, text, lang string) string {
+		st := flows.State{Flow: f.ID, Revision: f.Revision, Node: node, Lang: "id", Data: map[string]string{"kategori": "jalan",
+			"kategori_label": "Jalan & jembatan", "uraian": "Jalan di depan pasar berlubang besar"}}
+		var ff *flows.Flow
+		if node != "" {
+			ff = f
+		} else {
+			st = flows.State{Lang: "id", Data: map[string]string{}}
+		}
+		_, _, effs, err := eng.Step(context.Background(), ff, st, flows.Input{Kind: flows.InputText, Text: text}, env)
+		require.NoError(t, err)
+		u, ok := flows.LastReading(effs)
+		require.True(t, ok)
+		return u.Describe(func(key string, data map[string]any) string { return cat.T(lang, key, data) })
+	}
+	require.Equal(t, "dibaca sebagai: ya → ✅ Kirim", read("konfirmasi", "iya", "id"))
+	require.Equal(t, "dibaca sebagai: nama pilihan → ✅ Kirim", read("konfirmasi", "iya, kirim", "id"))
+	require.Equal(t, "read as: no → ✏️ Ubah", read("konfirmasi", "gak, salah", "en"))
+	require.Equal(t, "dibaca sebagai: kurang jelas, ditanya lagi", read("konfirmasi", "ya tapi salah", "id"))
+	require.Equal(t, "dibaca sebagai: nomor → Sampah & kebersihan", read("tanya_kategori", "no 2", "id"))
+	require.Equal(t, "dibaca sebagai: keluhan → Lampu jalan (PJU)", read("", "lampu jalan depan rumah mati", "id"))
+	require.Equal(t, "dibaca sebagai: tanya status → OKI-2611-0042", read("", "laporan OKI-2611-0042 gimana", "id"))
+	_, ok := flows.LastReading([]flows.Effect{flows.Say{Key: "menu.sambutan"}})
+	require.False(t, ok)
+}

@@ -39,6 +39,39 @@ type Understood struct {
 
 func (Understood) isEffect() {}
 
+// LastReading is how the last typed reply of a step was read: the last Understood among its
+// effects (a step may read a message twice, first at the menu, then at the question it led to).
+// ok is false when the step read no typed text (a button, a start, a timer).
+func LastReading(effs []Effect) (u Understood, ok bool) {
+	for _, e := range effs {
+		if x, is := e.(Understood); is {
+			u, ok = x, true
+		}
+	}
+	return u, ok
+}
+
+// Describe writes the reading for people checking a flow, with the locale texts under
+// "dibaca." ("dibaca sebagai: ya → ✅ Kirim"); t is a catalog's T for one language.
+func (u Understood) Describe(t func(key string, data map[string]any) string) string {
+	how, what := t("dibaca."+u.As, nil), u.Label
+	switch {
+	case u.As == ReadIntent:
+		how = t("dibaca.niat_"+u.Intent, nil)
+		switch {
+		case u.Code != "":
+			what = u.Code
+		case u.Intent == understand.IntentComplaint && u.Label == "":
+			what = t("dibaca.kategori_belum_jelas", nil)
+		case u.Intent != understand.IntentComplaint:
+			what = ""
+		}
+	case u.Choice == "":
+		what = ""
+	}
+	return t("dibaca.sebagai", map[string]any{"cara": how, "pilihan": what})
+}
+
 // Data keys the engine writes.
 const (
 	// confirmKey holds what a person asked for (cancel or menu) while the engine asks whether

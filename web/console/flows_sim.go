@@ -34,6 +34,8 @@ type simMessage struct {
 	Text    string       `json:"t"`
 	Choices []bot.Choice `json:"c,omitempty"`
 	Ask     bool         `json:"l,omitempty"` // the bot asks for a location
+	// Reading is how the engine read a typed message ("dibaca sebagai: ya → ✅ Kirim").
+	Reading string `json:"r,omitempty"`
 }
 
 // simState is the simulator's conversation, carried in a hidden field signed with the session's secret.
@@ -223,6 +225,7 @@ func (c *Console) flowSimulate(w http.ResponseWriter, r *http.Request, s *sessio
 
 // simStep feeds one input to the simulated conversation st (changed in place) and returns the view.
 func (c *Console) simStep(ctx context.Context, lang, draft string, st *simState, aksi, choice, text string) (*simView, error) {
+	uiLang := lang // the admin's language; lang becomes the simulated citizen's
 	f, err := flows.Parse([]byte(draft))
 	if err != nil {
 		return nil, err
@@ -278,6 +281,12 @@ func (c *Console) simStep(ctx context.Context, lang, draft string, st *simState,
 	}
 	if next.Lang != "" {
 		lang = next.Lang
+	}
+	if u, ok := flows.LastReading(effs); ok && in.Kind == flows.InputText && len(st.Transcript) > 0 {
+		// Under the citizen's typed message: how the engine read it.
+		st.Transcript[len(st.Transcript)-1].Reading = u.Describe(func(key string, data map[string]any) string {
+			return c.cfg.Locales.T(uiLang, key, data)
+		})
 	}
 	for _, o := range bot.Render(c.cfg.Locales, lang, effs) {
 		st.Transcript = append(st.Transcript, simMessage{FromBot: true, Text: o.Text, Choices: o.Choices, Ask: o.AskLocation})
