@@ -150,6 +150,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	}
 	if !opt.NoWorkers {
 		rcfg.Workers = workers
+		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, complaint.RetentionJob())
 		rcfg.Queues = map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: 2},
 			bot.QueueDeliver:   {MaxWorkers: 40},
@@ -194,6 +195,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	river.AddWorker(workers, &bot.FlowTimerWorker{Handler: a.Handler})
 	a.Complaints.Jobs, a.Complaints.Log, a.Complaints.Notifier = a.River, log, a.Handler
 	river.AddWorker(workers, &complaint.DeadlineWorker{Service: a.Complaints})
+	river.AddWorker(workers, &complaint.RetentionWorker{DB: db, DataDir: cfg.DataDir, Years: cfg.Retention(), Now: opt.Now, Log: log})
 
 	a.Web = web.New(web.Config{Addr: cfg.HTTPAddr, PublicURL: cfg.PublicURL, Webchat: a.Webchat, Locales: a.Locales, Logger: log,
 		Ready: a.ready, Brand: web.Brand{Name: reg.Name, Logo: reg.Logo}})

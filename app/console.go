@@ -12,6 +12,7 @@ func (a *App) setupConsole(opt Options) error {
 		Complaints:     a.Complaints,
 		Locales:        a.Locales,
 		DataDir:        a.Config.DataDir,
+		RetentionYears: a.Config.Retention(),
 		PublicURL:      a.Config.PublicURL,
 		MaxPhotoBytes:  a.Config.MaxPhotoSize,
 		Now:            opt.Now,

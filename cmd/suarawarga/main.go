@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 	_ "time/tzdata" // the runtime image has no zoneinfo
 
 	"github.com/suarawarga/suarawarga/app"
@@ -53,11 +54,12 @@ Usage:
   suarawarga whatsapp pair        link the WhatsApp number: scan the QR shown, or --phone 62... for a pairing code
   suarawarga admin create ...     add a web console account: --email EMAIL [--name NAME] [--role admin|pimpinan|petugas --agency CODE]
   suarawarga photos clean         strip the metadata (EXIF, GPS, XMP, comments) of photos stored by older versions [--dry-run]
+  suarawarga retention           anonymize complaints closed more than RETENTION_YEARS (default 2) ago [--dry-run]
   suarawarga understand FILE      read a corpus of typed replies through the default flows and print "understood N of M"
                                   per kind (flows/testdata/understand/corpus.txt; format in flows/flowtest/corpus.go) [--failures N]
 
 Environment: DATABASE_URL (default sqlite:suarawarga.db), HTTP_ADDR (default :8080), PUBLIC_URL, DATA_DIR (default data),
-TZ (default Asia/Jakarta), LOG_LEVEL, MAX_PHOTO_MB, TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, TELEGRAM_WEBHOOK_SECRET,
+TZ (default Asia/Jakarta), LOG_LEVEL, MAX_PHOTO_MB, RETENTION_YEARS, TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, TELEGRAM_WEBHOOK_SECRET,
 WHATSAPP_ENABLED, WHATSAPP_CHAT_GAP, WHATSAPP_PER_MINUTE, WHATSAPP_TYPING, WHATSAPP_COLD_DAILY_CAP,
 WHATSAPP_CLOUD_TOKEN, WHATSAPP_CLOUD_PHONE_NUMBER_ID, WHATSAPP_CLOUD_APP_SECRET, WHATSAPP_CLOUD_VERIFY_TOKEN, WHATSAPP_GRAPH_URL,
 WHATSAPP_GRAPH_VERSION, WHATSAPP_CLOUD_RATE, WHATSAPP_CLOUD_PAIR_GAP, WHATSAPP_CLOUD_PAIR_BURST, WHATSAPP_CLOUD_TEMPLATES,
@@ -99,6 +101,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return adminCmd(ctx, cfg, args, os.Stdin, stdout, stderr)
 	case "photos":
 		return photosCmd(ctx, cfg, args, stdout, stderr)
+	case "retention":
+		return retentionCmd(ctx, cfg, args, time.Now, stdout, stderr)
 	case "understand":
 		return understandCmd(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":

@@ -130,3 +130,16 @@ func TestPhotosClean(t *testing.T) {
 	_, err = cmd("photos", "tidy")
 	require.ErrorIs(t, err, errUsage)
 }
+
+// TestRetentionDryRun: the CLI counts what the retention rule would change and changes nothing.
+func TestRetentionDryRun(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "cli.db")
+	out, err := runCmd(t, db, "migrate")
+	require.NoError(t, err, out)
+	out, err = runCmd(t, db, "retention", "--dry-run")
+	require.NoError(t, err, out)
+	require.Contains(t, out, "dry run: would anonymize 0 complaints closed before")
+	require.Contains(t, out, "(2 years)")
+	out, err = runCmd(t, db, "retention", "--now")
+	require.ErrorIs(t, err, errUsage, out)
+}

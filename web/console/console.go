@@ -50,6 +50,8 @@ type Config struct {
 	PublicURL string
 	// MaxPhotoBytes bounds an officer's proof photo; 0 means 10 MiB.
 	MaxPhotoBytes int64
+	// RetentionYears is the retention rule shown on the master-data page (RETENTION_YEARS; 0 means 2).
+	RetentionYears int
 	// Argon2 are the cost parameters of new password hashes; zero means DefaultArgon2.
 	Argon2 Argon2Params
 	// SessionTTL is how long a sign-in lasts; 0 means 12 hours.

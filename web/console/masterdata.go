@@ -41,6 +41,8 @@ type masterPage struct {
 	AgencyCode map[int64]string
 	Kecamatan  []models.Region
 	Desa       map[int64][]models.Region // per kecamatan ID
+	// RetentionYears is how long a closed complaint keeps its reporter's personal data.
+	RetentionYears int
 }
 
 // flashes are the success messages a redirect back to the page may name.
@@ -61,7 +63,10 @@ var (
 
 func (c *Console) loadMaster(ctx context.Context) (*masterPage, error) {
 	db := c.cfg.DB.WithContext(ctx)
-	p := &masterPage{AgencyCode: map[int64]string{}, Desa: map[int64][]models.Region{}}
+	p := &masterPage{AgencyCode: map[int64]string{}, Desa: map[int64][]models.Region{}, RetentionYears: c.cfg.RetentionYears}
+	if p.RetentionYears <= 0 {
+		p.RetentionYears = 2
+	}
 	if err := db.Order("code").Find(&p.Agencies).Error; err != nil {
 		return nil, fmt.Errorf("load agencies: %w", err)
 	}

@@ -65,3 +65,15 @@ func TestErasureOnWrittenRequest(t *testing.T) {
 		require.NotNil(t, c.ErasedAt)
 	})
 }
+
+// TestMasterDataShowsRetention: the master-data page states the retention rule in one line.
+func TestMasterDataShowsRetention(t *testing.T) {
+	t.Parallel()
+	modeltest.Each(t, func(t *testing.T, db *gorm.DB) {
+		f := setup(t, db)
+		r := f.login("admin@oki.go.id").get("/konsol/data")
+		require.Equal(t, http.StatusOK, r.status)
+		require.Contains(t, r.body, `id="retensi"`)
+		require.Contains(t, r.body, "disimpan 2 tahun setelah laporan ditutup")
+	})
+}
