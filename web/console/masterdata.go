@@ -27,6 +27,7 @@ func (c *Console) registerMasterData(mux Handler) {
 	mux.Handle("POST "+dataPath+"/kategori", c.page(adminOnly, c.saveCategory))
 	mux.Handle("POST "+dataPath+"/kategori/{id}", c.page(adminOnly, c.saveCategory))
 	mux.Handle("POST "+dataPath+"/libur", c.page(adminOnly, c.addHoliday))
+	mux.Handle("POST "+dataPath+"/libur/{id}", c.page(adminOnly, c.editHoliday))
 	mux.Handle("POST "+dataPath+"/libur/{id}/hapus", c.page(adminOnly, c.removeHoliday))
 	mux.Handle("POST "+dataPath+"/wilayah", c.page(adminOnly, c.saveRegion))
 	mux.Handle("POST "+dataPath+"/wilayah/{id}", c.page(adminOnly, c.saveRegion))
@@ -46,7 +47,7 @@ type masterPage struct {
 }
 
 // flashes are the success messages a redirect back to the page may name.
-var dataFlashes = map[string]bool{"opd": true, "kategori": true, "libur": true, "libur_hapus": true, "wilayah": true}
+var dataFlashes = map[string]bool{"opd": true, "kategori": true, "libur": true, "libur_ubah": true, "libur_hapus": true, "wilayah": true}
 
 // dataInputError is a validation failure; its key names the Indonesian message.
 type dataInputError struct{ key string }
@@ -235,6 +236,12 @@ func (c *Console) saveCategory(w http.ResponseWriter, r *http.Request, s *sessio
 			return dataInputError{"urutan"}
 		}
 		k.TargetDays, k.Sort = days, sort
+		if words, ok := r.PostForm["kata"]; ok { // a form without the field keeps the vocabulary
+			if len(words[0]) > 4000 {
+				return dataInputError{"kata"}
+			}
+			k.Words = models.JoinWords(words[:1])
+		}
 		var a models.Agency
 		if err := tx.Where("code = ?", strings.ToUpper(dataField(r, "opd"))).First(&a).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -247,8 +254,11 @@ func (c *Console) saveCategory(w http.ResponseWriter, r *http.Request, s *sessio
 			return fmt.Errorf("save category: %w", err)
 		}
 		return Audit(ctx, tx, &s.User, c.clientIP(r), action, "kategori "+k.Code,
-			fmt.Sprintf("nama=%q nama_en=%q opd=%s target=%d urutan=%d", k.Name, k.NameEN, a.Code, k.TargetDays, k.Sort), now)
+			fmt.Sprintf("nama=%q nama_en=%q opd=%s target=%d urutan=%d kata=%d", k.Name, k.NameEN, a.Code, k.TargetDays, k.Sort,
+				len(models.WordList(k.Words))), now)
 	})
+	// Nothing to invalidate: the bot loads the categories and their words at each message and
+	// its reader caches indexes under a hash of their content (flows/understand/cache.go).
 	c.dataDone(w, r, s, "kategori", err)
 }
 
@@ -283,6 +293,36 @@ func (c *Console) addHoliday(w http.ResponseWriter, r *http.Request, s *session)
 		c.cfg.Complaints.ResetCalendar()
 	}
 	c.dataDone(w, r, s, "libur", err)
+}
+
+// editHoliday renames a day off or changes its kind.
+func (c *Console) editHoliday(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx, now := r.Context(), c.now()
+	err := c.cfg.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		id, err := dataPathID(r)
+		if err != nil {
+			return err
+		}
+		var h models.Holiday
+		if err := tx.First(&h, id).Error; err != nil {
+			return err
+		}
+		h.Name, h.Kind, h.UpdatedAt = dataField(r, "nama"), dataField(r, "jenis"), now
+		if h.Name == "" || len(h.Name) > 200 {
+			return dataInputError{"nama"}
+		}
+		if h.Kind != models.HolidayLibur && h.Kind != models.HolidayCutiBersama {
+			return dataInputError{"jenis"}
+		}
+		if err := tx.Save(&h).Error; err != nil {
+			return fmt.Errorf("edit holiday: %w", err)
+		}
+		return Audit(ctx, tx, &s.User, c.clientIP(r), "libur.ubah", "libur "+h.Date, fmt.Sprintf("nama=%q jenis=%s", h.Name, h.Kind), now)
+	})
+	if err == nil {
+		c.cfg.Complaints.ResetCalendar()
+	}
+	c.dataDone(w, r, s, "libur_ubah", err)
 }
 
 // removeHoliday deletes a day off.

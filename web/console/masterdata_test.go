@@ -120,8 +120,25 @@ func TestMasterDataAgenciesAndCategories(t *testing.T) {
 		require.Equal(t, "Internet desa", k.NameEN, "an empty English name takes the Indonesian one")
 		require.NotEqual(t, "internet", botCategories(t, db)[0])
 
+		// Its vocabulary: written one per line or with commas, stored once each, kept by a form without the field.
+		r = admin.post("/konsol/data/kategori/"+itoa(k.ID), url.Values{"csrf": {tok}, "nama": {"Internet desa"}, "nama_en": {"Village internet"},
+			"opd": {"DLH"}, "target": {"3"}, "urutan": {"500"}, "kata": {"wifi mati, sinyal hilang\nmodem\n\nwifi mati"}})
+		require.Equal(t, http.StatusSeeOther, r.status, r.body)
+		require.NoError(t, db.First(&k, k.ID).Error)
+		require.Equal(t, "wifi mati, sinyal hilang, modem", k.Words)
+		page = admin.get("/konsol/data")
+		require.Contains(t, page.body, `<td class="words" title="wifi mati, sinyal hilang, modem">`)
+		r = admin.post("/konsol/data/kategori/"+itoa(k.ID), url.Values{"csrf": {tok}, "nama": {"Internet desa"}, "opd": {"DLH"}, "target": {"3"}, "urutan": {"500"}})
+		require.Equal(t, http.StatusSeeOther, r.status, r.body)
+		require.NoError(t, db.First(&k, k.ID).Error)
+		require.Equal(t, "wifi mati, sinyal hilang, modem", k.Words)
+		r = admin.post("/konsol/data/kategori/"+itoa(k.ID), url.Values{"csrf": {tok}, "nama": {"Internet desa"}, "opd": {"DLH"}, "target": {"3"},
+			"urutan": {"500"}, "kata": {strings.Repeat("kata, ", 700)}})
+		require.Equal(t, http.StatusUnprocessableEntity, r.status)
+		require.Contains(t, r.body, "Kosakata terlalu panjang")
+
 		require.Equal(t, []string{"opd.tambah", "opd.ubah"}, auditActions(t, db, "opd."))
-		require.Equal(t, []string{"kategori.tambah", "kategori.ubah"}, auditActions(t, db, "kategori."))
+		require.Equal(t, []string{"kategori.tambah", "kategori.ubah", "kategori.ubah", "kategori.ubah"}, auditActions(t, db, "kategori."))
 	})
 }
 
@@ -159,14 +176,25 @@ func TestMasterDataHolidays(t *testing.T) {
 			require.Contains(t, r.body, bad.msg)
 		}
 
-		// Removing it restores the old deadline.
+		// Its row's form renames it and changes its kind.
 		var h models.Holiday
 		require.NoError(t, db.Where("date = ?", before).First(&h).Error)
 		require.Equal(t, models.HolidayLibur, h.Kind)
+		r = admin.post("/konsol/data/libur/"+itoa(h.ID), url.Values{"csrf": {tok}, "nama": {"Cuti bersama daerah"}, "jenis": {"cuti_bersama"}})
+		require.Equal(t, http.StatusSeeOther, r.status, r.body)
+		require.Contains(t, admin.get("/konsol/data?ok=libur_ubah").body, "Hari libur sudah diubah.")
+		require.NoError(t, db.First(&h, h.ID).Error)
+		require.Equal(t, "Cuti bersama daerah", h.Name)
+		require.Equal(t, models.HolidayCutiBersama, h.Kind)
+		require.Equal(t, after, submit(), "still a day off")
+		r = admin.post("/konsol/data/libur/"+itoa(h.ID), url.Values{"csrf": {tok}, "nama": {"X"}, "jenis": {"minggu"}})
+		require.Equal(t, http.StatusUnprocessableEntity, r.status)
+
+		// Removing it restores the old deadline.
 		r = admin.post("/konsol/data/libur/"+itoa(h.ID)+"/hapus", url.Values{"csrf": {tok}})
 		require.Equal(t, http.StatusSeeOther, r.status, r.body)
 		require.Equal(t, before, submit())
-		require.Equal(t, []string{"libur.tambah", "libur.hapus"}, auditActions(t, db, "libur."))
+		require.Equal(t, []string{"libur.tambah", "libur.ubah", "libur.hapus"}, auditActions(t, db, "libur."))
 	})
 }
 
