@@ -68,6 +68,12 @@ func (h *Handler) HandleInbound(ctx context.Context, in Inbound) error {
 	if in.Kind == KindPhoto {
 		// The file is named by its content hash, so writing it before the transaction is idempotent.
 		photo, photoErr = models.SaveAttachment(ctx, h.DB, h.DataDir, in.Photo, in.PhotoMIME, h.maxPhoto())
+		if photoErr != nil && !refusedPhoto(photoErr) {
+			// The database (or the disk) failed, not the photo: nothing is recorded, and the
+			// platform delivers the message again (the web chat page retries) instead of the
+			// citizen being told to send it again.
+			return fmt.Errorf("save photo: %w", photoErr)
+		}
 	}
 	return h.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := h.lockChat(tx, in.Channel, in.ChatID); err != nil {
@@ -91,7 +97,7 @@ func (h *Handler) answer(ctx context.Context, tx *gorm.DB, cit *models.Citizen, 
 		return err
 	}
 	if in.Kind == KindPhoto && photoErr != nil {
-		key := "sistem.foto_gagal"
+		key := "sistem.foto_gagal" // a refusal without its own text
 		if errors.Is(photoErr, models.ErrTooLarge) {
 			key = "sistem.foto_terlalu_besar"
 		} else if errors.Is(photoErr, models.ErrTooManyPixels) {
@@ -109,6 +115,12 @@ func (h *Handler) answer(ctx context.Context, tx *gorm.DB, cit *models.Citizen, 
 	}
 	input := toInput(in, photo)
 	return h.advance(ctx, tx, cit, who, in.Channel, in.ChatID, input)
+}
+
+// refusedPhoto tells a photo the bot will not take (too large, too wide, not an
+// image) from a failure to store it.
+func refusedPhoto(err error) bool {
+	return errors.Is(err, models.ErrTooLarge) || errors.Is(err, models.ErrTooManyPixels) || errors.Is(err, models.ErrNotImage)
 }
 
 // lockChat keeps other processes from handling a message of the same chat

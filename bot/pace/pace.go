@@ -228,6 +228,16 @@ func (l *Limiter) PauseChat(chatID string, d time.Duration) {
 	cp.tat = later(cp.tat, until)
 }
 
+// Sent records a send to chatID that went out at at, before this limiter
+// existed (by a process that died): the chat's next sends keep their distance
+// from it as if this limiter had let it go. Call it oldest first.
+func (l *Limiter) Sent(chatID string, at time.Time) {
+	cp := l.chat(chatID)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cp.tat = later(cp.tat, at).Add(l.chatEvery)
+}
+
 // ChatWait is how long a send to chatID would now wait for the chat's own
 // rate (not counting the global one); 0 when it may go at once.
 func (l *Limiter) ChatWait(chatID string) time.Duration {

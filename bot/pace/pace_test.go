@@ -203,3 +203,18 @@ func TestLimiterCountsFromTheAnswer(t *testing.T) {
 	require.GreaterOrEqual(t, time.Since(let), time.Second-5*time.Millisecond)
 	require.Less(t, time.Since(start), 1500*time.Millisecond)
 }
+
+// TestLimiterSent: sends a dead process made still count, so a restarted bot
+// does not spend a chat's burst again on top of them.
+func TestLimiterSent(t *testing.T) {
+	t.Parallel()
+	l := New(1000, 1, 3)
+	now := time.Now()
+	for i := range 3 {
+		l.Sent("a", now.Add(time.Duration(i-3)*100*time.Millisecond))
+	}
+	require.InDelta(t, 0.7, l.ChatWait("a").Seconds(), 0.1, "three sends in the last 0.3 s spent the burst")
+	require.Zero(t, l.ChatWait("b"))
+	l.Sent("c", now.Add(-10*time.Second))
+	require.Zero(t, l.ChatWait("c"), "an old send leaves the burst whole")
+}

@@ -127,7 +127,6 @@ type Server struct {
 	URL   string
 	Token string
 
-	tb     testing.TB
 	opts   Options
 	hs     *httptest.Server
 	ctx    context.Context
@@ -165,6 +164,17 @@ type Server struct {
 // with tb.Errorf, at cleanup.
 func New(tb testing.TB, opts Options) *Server {
 	tb.Helper()
+	s := Start(opts)
+	tb.Cleanup(func() {
+		s.Close()
+		s.Check(tb)
+	})
+	return s
+}
+
+// Start starts a fake server outside a test (cmd/swchaos); the caller closes it
+// and reads Violations itself.
+func Start(opts Options) *Server {
 	if opts.Token == "" {
 		opts.Token = DefaultToken
 	}
@@ -178,7 +188,7 @@ func New(tb testing.TB, opts Options) *Server {
 		opts.MaxConnections = 40
 	}
 	s := &Server{
-		Token: opts.Token, tb: tb, opts: opts, changed: make(chan struct{}), nextUpdate: 1000,
+		Token: opts.Token, opts: opts, changed: make(chan struct{}), nextUpdate: 1000,
 		inflight: map[int64]bool{}, nextMsg: map[int64]int{}, msgs: map[int64][]*Message{}, files: map[string][]byte{},
 		paths: map[string]string{}, chatTAT: map[int64]time.Time{}, blocked: map[int64]string{},
 		client: &http.Client{Timeout: 30 * time.Second},
@@ -186,10 +196,6 @@ func New(tb testing.TB, opts Options) *Server {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.hs = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.hs.URL
-	tb.Cleanup(func() {
-		s.Close()
-		s.Check(tb)
-	})
 	return s
 }
 
@@ -401,6 +407,13 @@ func (s *Server) PushUpdate(u map[string]any) int {
 	}
 	s.pushLocked(id, chatOf(u), body, false)
 	return id
+}
+
+// Pushed counts the updates queued so far (duplicates made with Duplicate not included).
+func (s *Server) Pushed() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sentBodies)
 }
 
 // CallbackUpdateIDs lists the update ids of the button presses queued so far.
