@@ -54,6 +54,7 @@ Usage:
   suarawarga whatsapp pair        link the WhatsApp number: scan the QR shown, or --phone 62... for a pairing code
   suarawarga admin create ...     add a web console account: --email EMAIL [--name NAME] [--role admin|pimpinan|petugas --agency CODE]
   suarawarga photos clean         strip the metadata (EXIF, GPS, XMP, comments) of photos stored by older versions [--dry-run]
+  suarawarga audit access ...    what a console account could see and what it opened: --officer EMAIL [--since YYYY-MM-DD]
   suarawarga retention           anonymize complaints closed more than RETENTION_YEARS (default 2) ago [--dry-run]
   suarawarga understand FILE      read a corpus of typed replies through the default flows and print "understood N of M"
                                   per kind (flows/testdata/understand/corpus.txt; format in flows/flowtest/corpus.go) [--failures N]
@@ -101,6 +102,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return adminCmd(ctx, cfg, args, os.Stdin, stdout, stderr)
 	case "photos":
 		return photosCmd(ctx, cfg, args, stdout, stderr)
+	case "audit":
+		return auditCmd(ctx, cfg, args, stdout, stderr)
 	case "retention":
 		return retentionCmd(ctx, cfg, args, time.Now, stdout, stderr)
 	case "understand":

@@ -165,6 +165,7 @@ func (c *Console) Register(mux Handler) {
 	mux.Handle("POST "+Prefix+"/pengaduan/{kode}/{aksi}", c.page(actors, c.act))
 	mux.Handle("GET "+Prefix+"/pengaduan/{kode}/foto/{id}", c.page(anyRole, c.photo))
 	mux.Handle("GET "+Prefix+"/audit", c.page(adminOnly, c.auditPage))
+	mux.Handle("GET "+Prefix+"/audit.csv", c.page(adminOnly, c.auditCSV))
 	c.registerXLSX(mux)
 	c.registerMasterData(mux)
 	c.registerFlows(mux)

@@ -63,6 +63,12 @@ type detailPage struct {
 }
 
 func (c *Console) detail(w http.ResponseWriter, r *http.Request, s *session) {
+	// Every opening is in the audit log (UU 27/2022: who saw what, for a breach notice).
+	code := complaint.NormalizeCode(r.PathValue("kode"))
+	if err := Audit(r.Context(), c.cfg.DB, &s.User, c.clientIP(r), "pengaduan.buka", "pengaduan:"+code, "", c.now()); err != nil {
+		c.internal(w, r, s, err)
+		return
+	}
 	d := c.data(w, r, s, "konsol.detail.judul", nil)
 	if ok := r.URL.Query().Get("ok"); ok != "" && has(allActions, ok) {
 		d.Flash = d.L.T("konsol.aksi.berhasil_" + ok)

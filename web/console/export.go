@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-
-	"github.com/suarawarga/suarawarga/models"
 )
 
 // csvSafe keeps a cell from being read as a formula by a spreadsheet (CSV injection).
@@ -92,15 +90,6 @@ func (c *Console) exportCSV(w http.ResponseWriter, r *http.Request, s *session) 
 }
 
 // auditPage shows the newest entries of the audit log to admins.
-func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s *session) {
-	var entries []models.AuditEntry
-	if err := c.cfg.DB.WithContext(r.Context()).Order("created_at DESC, id DESC").Limit(200).Find(&entries).Error; err != nil {
-		c.internal(w, r, s, fmt.Errorf("load audit log: %w", err))
-		return
-	}
-	c.render(w, r, http.StatusOK, "audit", c.data(w, r, s, "konsol.audit.judul", entries))
-}
-
 // textOf is *p, or "" when p is nil.
 func textOf(p *string) string {
 	if p == nil {

@@ -77,3 +77,34 @@ func TestMasterDataShowsRetention(t *testing.T) {
 		require.Contains(t, r.body, "disimpan 2 tahun setelah laporan ditutup")
 	})
 }
+
+// TestAuditLogFilterAndExport: opening a complaint is audited; the audit page filters by
+// account and action; the CSV export carries the filtered entries and is audited itself.
+func TestAuditLogFilterAndExport(t *testing.T) {
+	t.Parallel()
+	modeltest.Each(t, func(t *testing.T, db *gorm.DB) {
+		f := setup(t, db)
+		pupr := f.login("pupr@oki.go.id")
+		require.Equal(t, http.StatusOK, pupr.get("/konsol/pengaduan/"+f.codes["jalan"]).status)
+		require.Equal(t, http.StatusForbidden, pupr.get("/konsol/pengaduan/"+f.codes["sampah"]).status, "another OPD's")
+		require.Equal(t, http.StatusForbidden, pupr.get("/konsol/audit.csv").status)
+
+		admin := f.login("admin@oki.go.id")
+		page := admin.get("/konsol/audit?oleh=pupr&aksi=buka")
+		require.Equal(t, http.StatusOK, page.status)
+		require.Contains(t, page.body, "pengaduan:"+f.codes["jalan"])
+		require.Contains(t, page.body, "pengaduan:"+f.codes["sampah"], "a refused opening is in the log too")
+		require.NotContains(t, page.body, "akun.buat", "filtered by action")
+		require.Contains(t, page.body, `href="/konsol/audit.csv?aksi=buka&amp;oleh=pupr"`)
+
+		csv := admin.get("/konsol/audit.csv?aksi=buka&oleh=pupr")
+		require.Equal(t, http.StatusOK, csv.status)
+		require.Equal(t, "no-store", csv.header.Get("Cache-Control"))
+		require.Contains(t, csv.body, "waktu,oleh,tindakan,objek,rincian,alamat_ip")
+		require.Contains(t, csv.body, "pupr@oki.go.id,pengaduan.buka,pengaduan:"+f.codes["jalan"])
+		require.NotContains(t, csv.body, "akun.buat")
+		var n int64
+		require.NoError(t, db.Model(&models.AuditEntry{}).Where("action = ? AND actor = ?", "audit.ekspor", "admin@oki.go.id").Count(&n).Error)
+		require.EqualValues(t, 1, n)
+	})
+}
