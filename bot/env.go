@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 
@@ -105,7 +106,12 @@ func (e *env) Call(ctx context.Context, action string, params map[string]string,
 	}
 	switch action {
 	case "complaint.submit":
-		return e.submit(ctx, st)
+		out, err := e.submit(ctx, st)
+		if err != nil {
+			// The flow answers with its own text (gagal_kirim); the reason is only here.
+			e.h.logger().Warn("complaint submit failed", slog.String("channel", e.channel), slog.Any("error", err))
+		}
+		return out, err
 	case "complaint.status":
 		return e.status(ctx, st)
 	case flows.ActionComplaintLatest:
