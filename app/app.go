@@ -121,7 +121,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	a.Locales = a.Locales.WithGlobals(map[string]any{"pemda": reg.Name, "contoh_kode": reg.TicketPrefix + "-2611-0042",
 		"privasi_tautan": cfg.PublicURL + web.PrivacyPath, "simpan_tahun": cfg.Retention()})
 	loc := cfg.Location()
-	a.Complaints = &complaint.Service{DB: db, Now: opt.Now, Prefix: reg.TicketPrefix, Loc: loc}
+	a.Complaints = &complaint.Service{DB: db, Now: opt.Now, Prefix: reg.TicketPrefix, Loc: loc, Places: &complaint.Places{DB: db}}
 	if pg, ok := db.Dialector.(*postgres.Dialector); ok {
 		// A separate two-connection pool for ticket numbers: see complaint.Service.Sequences.
 		seq, err := models.Open(ctx, pg.Config.DSN)
@@ -198,7 +198,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	river.AddWorker(workers, &complaint.RetentionWorker{DB: db, DataDir: cfg.DataDir, Years: cfg.Retention(), Now: opt.Now, Log: log})
 
 	a.Web = web.New(web.Config{Addr: cfg.HTTPAddr, PublicURL: cfg.PublicURL, Webchat: a.Webchat, Locales: a.Locales, Logger: log,
-		Ready: a.ready, Brand: web.Brand{Name: reg.Name, Logo: reg.Logo}})
+		Ready: a.ready, Brand: web.Brand{Name: reg.Name, Logo: reg.Logo, CenterLat: reg.CenterLat, CenterLng: reg.CenterLng},
+		MapTiles: cfg.MapTiles, Place: a.placeName})
 	a.Web.Handle("GET "+mediaPath+"{id}", mediaHandler(db, a.Webchat, cfg.DataDir))
 	a.Web.Handle("GET "+bot.OwnDataPath, ownDataHandler(db, a.Webchat))
 	a.Web.Handle("GET "+web.PrivacyPath, web.PrivacyPage(a.Locales, bot.PrivacyNoticeVersion))

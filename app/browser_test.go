@@ -82,6 +82,16 @@ func TestBrowserFilesComplaint(t *testing.T) {
 		p.WaitBot("Di mana lokasinya?")
 		require.NoError(t, webtest.SetLocation(p.Ctx, url, -3.40291, 104.83137))
 		p.Click("📍 Kirim lokasi saya")
+		// The map opens at the phone's position and names the desa under the pin (from the
+		// regency's boundaries); the tiles fail offline and the plain grid shows.
+		_, err := chromedp.Run(p.Ctx, chromedp.Poll[bool](`(function () { var e = document.querySelector('.mapplace'); return !!e && /Desa .+, Kec\. /.test(e.textContent) && !!document.querySelector('.map.notiles'); })()`,
+			chromedp.WithPollingTimeout(webtest.DefaultWait)))
+		require.NoError(t, err)
+		placeText, err := chromedp.Run(p.Ctx, chromedp.Evaluate[string](`document.querySelector('.mapplace').textContent`))
+		require.NoError(t, err)
+		p.Axe("the map")
+		p.Click("✅ Kirim titik ini")
+		p.WaitUser(placeText)
 		p.WaitBot("Ada foto?")
 		require.Contains(t, p.Buttons(), "📷 Kirim foto", "the photo question offers the picker as a button")
 		p.Axe("the photo question")
@@ -113,6 +123,7 @@ func TestBrowserFilesComplaint(t *testing.T) {
 		p.Send("Siti Aminah")
 		p.WaitBot("Mohon periksa laporan Anda")
 		p.WaitBot("Foto: 1")
+		p.WaitBot("Lokasi: titik peta: Desa ")
 		p.WaitBot("Identitas: Siti Aminah")
 		p.Axe("the summary")
 		p.Click("✅ Kirim")

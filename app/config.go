@@ -39,6 +39,8 @@ type Config struct {
 	// RetentionYears is how long after closing a complaint keeps its reporter's personal
 	// data (RETENTION_YEARS, default 2); then the retention job anonymizes it.
 	RetentionYears int
+	// MapTiles is the web chat map's tile URL template (WEBCHAT_MAP_TILES; default OpenStreetMap's).
+	MapTiles string
 	// WhatsAppCloud configures the official WhatsApp Business Platform channel (WHATSAPP_CLOUD_*).
 	WhatsAppCloud WhatsAppCloudConfig
 }
@@ -56,6 +58,7 @@ func ConfigFromEnv() (Config, error) {
 		TelegramAPIURL:        strings.TrimRight(env("TELEGRAM_API_URL", "https://api.telegram.org"), "/"),
 		TelegramWebhookSecret: os.Getenv("TELEGRAM_WEBHOOK_SECRET"),
 		MetricsToken:          os.Getenv("METRICS_TOKEN"),
+		MapTiles:              os.Getenv("WEBCHAT_MAP_TILES"),
 		MaxPhotoSize:          10 << 20,
 	}
 	if v := os.Getenv("MAX_PHOTO_MB"); v != "" {

@@ -74,7 +74,8 @@ type harness struct {
 }
 
 func testConfig(t *testing.T) Config {
-	return Config{DatabaseURL: "test", HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), TZ: "Asia/Jakarta", MaxPhotoSize: 1 << 20}
+	return Config{DatabaseURL: "test", HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), TZ: "Asia/Jakarta", MaxPhotoSize: 1 << 20,
+		MapTiles: "http://127.0.0.1:9/{z}/{x}/{y}.png"} // tests are offline: the map's tiles fail at once
 }
 
 func newHarness(t *testing.T, db *gorm.DB, opt Options) *harness {

@@ -150,3 +150,19 @@ func messageAttachment(ctx context.Context, db *gorm.DB, m models.Message) (int6
 	}
 	return ids[0], nil
 }
+
+// placeName names the desa and kecamatan holding a map point, for the web chat map's pin.
+func (a *App) placeName(ctx context.Context, lat, lng float64) (string, bool, error) {
+	atlas, err := a.Complaints.Places.Atlas(ctx, nil)
+	if err != nil {
+		return "", false, err
+	}
+	pl := atlas.Locate(lat, lng)
+	switch {
+	case pl.Desa != nil && pl.Kecamatan != nil:
+		return "Desa " + pl.Desa.Name + ", Kec. " + pl.Kecamatan.Name, true, nil
+	case pl.Kecamatan != nil:
+		return "Kec. " + pl.Kecamatan.Name, true, nil
+	}
+	return "", pl.Inside || !pl.Known, nil
+}

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ var pageTemplate = template.Must(template.ParseFS(embedded, "templates/chat.html
 var scriptKeys = []string{
 	"kirim_lokasi", "tombol_foto", "mengambil_lokasi", "lokasi_gagal", "lokasi_anda", "placeholder", "placeholder_alamat",
 	"foto", "foto_penuh", "mengirim", "tidak_terkirim", "coba_lagi", "sedang_membalas", "koneksi_terputus", "menyiapkan_foto",
+	"peta_petunjuk", "kirim_titik", "batal", "peta_gagal", "membuka_peta", "penanda", "titik_luar", "mencari_tempat",
 	"anda", "layanan", "galat_sibuk", "galat_terlalu_cepat", "galat_terlalu_panjang", "galat_kosong",
 	"galat_tidak_valid", "galat_foto_besar",
 }
@@ -43,6 +45,7 @@ type chatPage struct {
 	webchat *webchat.Channel
 	brand   Brand
 	logo    *logo
+	tiles   string // the map's tile URL template
 }
 
 func newChatPage(tr Translator, wc *webchat.Channel, b Brand) *chatPage {
@@ -51,12 +54,14 @@ func newChatPage(tr Translator, wc *webchat.Channel, b Brand) *chatPage {
 
 // pageData feeds templates/chat.html.
 type pageData struct {
-	Lang, OtherLang             string
-	Regency, LogoURL            string
-	T                           map[string]string // server-rendered text by short key
-	Strings                     map[string]string // text for the script, by short key
-	ScriptURL, StyleURL         string
-	MaxTextRunes, MaxPhotoBytes int
+	Lang, OtherLang  string
+	Regency, LogoURL string
+	// The map, loaded only when the citizen presses "Kirim lokasi".
+	MapScript, MapStyle, MapApp, MapTiles, MapCenter string
+	T                                                map[string]string // server-rendered text by short key
+	Strings                                          map[string]string // text for the script, by short key
+	ScriptURL, StyleURL                              string
+	MaxTextRunes, MaxPhotoBytes                      int
 	// History is the conversation so far (the welcome, for a new chat), shown before any request.
 	History []webchat.Item
 }
@@ -99,6 +104,10 @@ func (p *chatPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"ganti_bahasa": t("ganti_bahasa", nil),
 		},
 		Regency:       p.brand.Name,
+		MapScript:     static.URL("leaflet.js"),
+		MapStyle:      static.URL("leaflet.css"),
+		MapApp:        static.URL("map.js"),
+		MapTiles:      p.tiles,
 		Strings:       map[string]string{},
 		ScriptURL:     static.URL("chat.js"),
 		StyleURL:      static.URL("chat.css"),
@@ -107,9 +116,12 @@ func (p *chatPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		History:       history,
 	}
 	// The script fills {placeholders} itself; the template gets them back as literal text.
-	ph := map[string]any{"lat": "{lat}", "lng": "{lng}", "max": maxTextRunes, "mb": maxPhotoMB}
+	ph := map[string]any{"lat": "{lat}", "lng": "{lng}", "max": maxTextRunes, "mb": maxPhotoMB, "pemda": p.brand.Name}
 	for _, k := range scriptKeys {
 		d.Strings[k] = t(k, ph)
+	}
+	if b := p.brand; b.CenterLat != nil && b.CenterLng != nil {
+		d.MapCenter = strconv.FormatFloat(*b.CenterLat, 'f', -1, 64) + "," + strconv.FormatFloat(*b.CenterLng, 'f', -1, 64)
 	}
 	if p.logo != nil {
 		d.LogoURL = logoPath + "?v=" + p.logo.hash
@@ -141,6 +153,8 @@ type Brand struct {
 	Name string
 	// Logo is a data: URL (base64) of an image, "" for none; the page loads it from /logo.
 	Logo string
+	// CenterLat/CenterLng is where the map opens without the phone's position; nil for none.
+	CenterLat, CenterLng *float64
 }
 
 // logoPath serves the regency's logo.

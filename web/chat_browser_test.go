@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
@@ -71,7 +72,7 @@ type chatFixture struct {
 	fail map[string]int // text -> how many more times the handler fails on it
 }
 
-func startChat(t *testing.T) *chatFixture {
+func startChat(t *testing.T, configure ...func(*web.Config)) *chatFixture {
 	t.Helper()
 	cat := catalog(t)
 	hist := webchattest.NewHistory()
@@ -94,8 +95,12 @@ func startChat(t *testing.T) *chatFixture {
 	}()
 	reg, err := regency.DefaultFile()
 	require.NoError(t, err)
-	h := web.New(web.Config{Webchat: ch, Locales: cat, Logger: slog.New(slog.DiscardHandler),
-		Brand: web.Brand{Name: reg.Regency.Name, Logo: reg.Logo}}).Handler()
+	cfg := web.Config{Webchat: ch, Locales: cat, Logger: slog.New(slog.DiscardHandler),
+		Brand: web.Brand{Name: reg.Regency.Name, Logo: reg.Logo}}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	h := web.New(cfg).Handler()
 	proof := jpegBytes(t, 900, 1400)
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
@@ -402,4 +407,85 @@ func waitStatus(ctx context.Context, substr string) (string, error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return "", fmt.Errorf("no status containing %q", substr)
+}
+
+// TestChatPageMapPinInChromium: "Kirim lokasi" opens a map (its code fetched only then) with a
+// pin at the regency's centre when the phone gives no position; the tiles fail (the test is
+// offline) and the plain grid shows instead; dragging the pin names the place under it and
+// sends the new point.
+func TestChatPageMapPinInChromium(t *testing.T) {
+	const centerLat, centerLng = -3.39268, 104.83082
+	f := startChat(t, func(c *web.Config) {
+		lat, lng := centerLat, centerLng
+		c.Brand.CenterLat, c.Brand.CenterLng = &lat, &lng
+		c.MapTiles = "http://127.0.0.1:9/{z}/{x}/{y}.png" // nothing listens there: every tile fails
+		c.Place = func(_ context.Context, lat, lng float64) (string, bool, error) {
+			if lng > centerLng+1e-4 {
+				return "Desa Timur, Kec. Uji", true, nil
+			}
+			return "Desa Barat, Kec. Uji", true, nil
+		}
+	})
+	p := webtest.OpenPhone(t, f.url+"/")
+	ctx := p.Ctx
+	p.WaitBot("Selamat datang")
+	mapFiles := `performance.getEntriesByType('resource').filter(function (e) { return /leaflet|map\.js/.test(e.name); }).length`
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](mapFiles))
+	require.NoError(t, err)
+	require.Zero(t, n, "no map code before the citizen asks for the map")
+
+	p.Click("📝 Buat pengaduan")
+	p.WaitBot("Di mana lokasinya?")
+	require.NoError(t, webtest.DenyLocation(ctx, f.url))
+	p.Click("📍 Kirim lokasi saya")
+	placeIs := func(want string) {
+		t.Helper()
+		_, err := chromedp.Run(ctx, chromedp.PollFunction[bool](`function (w) { var e = document.querySelector('.mapplace'); return !!e && e.textContent.indexOf(w) >= 0; }`,
+			chromedp.WithPollingArgs(want), chromedp.WithPollingTimeout(webtest.DefaultWait)))
+		require.NoError(t, err, "place under the pin: %s", want)
+	}
+	placeIs("📍 Desa Barat, Kec. Uji")
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector('.map.notiles')`, chromedp.WithPollingTimeout(webtest.DefaultWait)))
+	require.NoError(t, err, "failed tiles leave the plain grid")
+	hint, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('.maphint').textContent`))
+	require.NoError(t, err)
+	require.Contains(t, hint, "tidak dapat dimuat")
+	n, err = chromedp.Run(ctx, chromedp.Evaluate[int](mapFiles))
+	require.NoError(t, err)
+	require.Equal(t, 3, n, "leaflet.js, leaflet.css and map.js load when asked")
+	start, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`SWMap.current().pin()`))
+	require.NoError(t, err)
+	require.InDelta(t, centerLat, start[0], 1e-9)
+	require.InDelta(t, centerLng, start[1], 1e-9)
+	p.Axe("the map open, its tiles failed")
+
+	// Drag the pin 90 px right and 60 px down.
+	at, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(function () {
+		var r = document.querySelector('.leaflet-marker-icon.pin').getBoundingClientRect();
+		return [r.left + r.width / 2, r.top + r.height / 2];
+	})()`))
+	require.NoError(t, err)
+	steps := []chromedp.Action[chromedp.Void]{chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, at[0], at[1]),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, at[0], at[1], chromedp.ButtonLeft, chromedp.ClickCount(1))}
+	for i := 1; i <= 10; i++ {
+		steps = append(steps, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, at[0]+9*float64(i), at[1]+6*float64(i), chromedp.ButtonLeft))
+	}
+	steps = append(steps, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, at[0]+90, at[1]+60, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	require.NoError(t, chromedp.Do(ctx, steps...))
+	placeIs("📍 Desa Timur, Kec. Uji")
+	moved, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`SWMap.current().pin()`))
+	require.NoError(t, err)
+	require.Greater(t, moved[1], start[1], "dragged east")
+	require.Less(t, moved[0], start[0], "dragged south")
+
+	p.Click("✅ Kirim titik ini")
+	p.WaitBot("Lokasi diterima")
+	locs := f.inboundOf(bot.KindLocation)
+	require.Len(t, locs, 1)
+	require.InDelta(t, moved[0], locs[0].Lat, 1e-6, "the dragged point is sent")
+	require.InDelta(t, moved[1], locs[0].Lng, 1e-6)
+	gone, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.querySelector('.mappanel')`))
+	require.NoError(t, err)
+	require.True(t, gone, "the map closes once the point is sent")
+	p.Axe("the point sent")
 }

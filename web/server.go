@@ -4,11 +4,15 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +36,12 @@ type Config struct {
 	Locales Translator
 	// Brand names the regency in the chat page's header, with its logo.
 	Brand Brand
+	// MapTiles is the map's tile URL template ({z}/{x}/{y}); "" is OpenStreetMap's. The
+	// citizen's browser loads the tiles; the page's Content-Security-Policy allows that origin.
+	MapTiles string
+	// Place names where a map point is ("Desa Jua-jua, Kec. Kayu Agung"; "" when no
+	// boundary holds it) for the map's pin; nil shows the coordinates.
+	Place func(ctx context.Context, lat, lng float64) (name string, inside bool, err error)
 	// Ready reports whether the service can take traffic (database reachable...); nil is always ready.
 	Ready func(ctx context.Context) error
 	// Logger receives request logs (debug) and errors; nil uses slog.Default().
@@ -59,7 +69,11 @@ func New(cfg Config) *Server {
 		cfg.Locales = keyTranslator{}
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	if cfg.MapTiles == "" {
+		cfg.MapTiles = DefaultMapTiles
+	}
 	s.page = newChatPage(cfg.Locales, cfg.Webchat, cfg.Brand)
+	s.page.tiles = cfg.MapTiles
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok"))
@@ -68,6 +82,7 @@ func New(cfg Config) *Server {
 	s.mux.Handle("GET /static/{file}", static.Handler())
 	if cfg.Webchat != nil {
 		s.mux.Handle("GET /{$}", s.page)
+		s.mux.HandleFunc("GET /api/chat/place", s.place)
 		if s.page.logo != nil {
 			s.mux.Handle("GET "+logoPath, s.page.logo)
 		}
@@ -77,7 +92,7 @@ func New(cfg Config) *Server {
 	cop := http.NewCrossOriginProtection()
 	var h http.Handler = s.mux
 	h = cop.Handler(h)
-	h = securityHeaders(h, strings.HasPrefix(strings.ToLower(cfg.PublicURL), "https://"))
+	h = securityHeaders(h, strings.HasPrefix(strings.ToLower(cfg.PublicURL), "https://"), tileOrigin(cfg.MapTiles))
 	h = recoverer(h, s.log)
 	h = logRequests(h, s.log)
 	s.handler = h
@@ -129,14 +144,29 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 }
 
 // contentSecurityPolicy allows only the site's own scripts, styles and connections; no
-// inline script, no framing. Images may be data: or blob: (photo previews before upload).
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+// inline script, no framing. Images may be data: or blob: (photo previews before upload)
+// or the map's tiles (%s, their origin).
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: %s; " +
 	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-func securityHeaders(next http.Handler, hsts bool) http.Handler {
+// DefaultMapTiles is OpenStreetMap's standard tile layer (its usage policy asks for the
+// attribution the map shows and a modest load, which one citizen placing one pin is).
+const DefaultMapTiles = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+// tileOrigin is the scheme and host of a tile URL template, for the CSP.
+func tileOrigin(tmpl string) string {
+	u, err := url.Parse(strings.NewReplacer("{z}", "0", "{x}", "0", "{y}", "0", "{s}", "a").Replace(tmpl))
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+func securityHeaders(next http.Handler, hsts bool, tiles string) http.Handler {
+	csp := fmt.Sprintf(contentSecurityPolicy, tiles)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
@@ -208,4 +238,33 @@ func logRequests(next http.Handler, log *slog.Logger) http.Handler {
 			slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes),
 			slog.Duration("duration", time.Since(start)))
 	})
+}
+
+// placeResponse is the JSON body of GET /api/chat/place.
+type placeResponse struct {
+	Name   string `json:"name"`   // "Desa Jua-jua, Kec. Kayu Agung"; "" when no boundary holds the point
+	Inside bool   `json:"inside"` // the point is in the regency
+}
+
+// place names the desa and kecamatan under the map's pin as the citizen moves it.
+func (s *Server) place(w http.ResponseWriter, r *http.Request) {
+	lat, err1 := strconv.ParseFloat(r.URL.Query().Get("lat"), 64)
+	lng, err2 := strconv.ParseFloat(r.URL.Query().Get("lng"), 64)
+	if err1 != nil || err2 != nil || math.IsNaN(lat) || math.IsNaN(lng) || lat < -90 || lat > 90 || lng < -180 || lng > 180 {
+		http.Error(w, "lat and lng must be a point", http.StatusBadRequest)
+		return
+	}
+	var resp placeResponse
+	if s.cfg.Place != nil {
+		name, inside, err := s.cfg.Place(r.Context(), lat, lng)
+		if err != nil {
+			s.log.WarnContext(r.Context(), "place a map point", slog.Any("error", err))
+			http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
+			return
+		}
+		resp = placeResponse{Name: name, Inside: inside}
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	_ = json.NewEncoder(w).Encode(resp)
 }

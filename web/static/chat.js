@@ -241,7 +241,7 @@
       loc.type = 'button';
       loc.className = 'location';
       loc.textContent = t('kirim_lokasi');
-      loc.addEventListener('click', function () { shareLocation(loc); });
+      loc.addEventListener('click', function () { openMap(loc); });
       box.appendChild(loc);
     }
     (m.choices || []).forEach(function (c) {
@@ -368,6 +368,70 @@
       pump();
     });
     s.appendChild(again);
+  }
+
+  // The map (Leaflet and map.js) is fetched the first time a citizen asks for it.
+  var mapReady = null;
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var s = document.createElement('script');
+      s.src = src;
+      s.onload = resolve;
+      s.onerror = reject;
+      document.head.appendChild(s);
+    });
+  }
+  function loadMap() {
+    if (!mapReady) {
+      var css = document.createElement('link');
+      css.rel = 'stylesheet';
+      css.href = body.getAttribute('data-map-style');
+      document.head.appendChild(css);
+      mapReady = loadScript(body.getAttribute('data-map-script')).then(function () {
+        return loadScript(body.getAttribute('data-map-app'));
+      }).then(function () { return window.SWMap; });
+      mapReady.catch(function () { mapReady = null; });
+    }
+    return mapReady;
+  }
+  function lookupPlace(lat, lng) {
+    return getJSON('/api/chat/place?lat=' + lat.toFixed(6) + '&lng=' + lng.toFixed(6), 15000).then(function (d) { return d.name || ''; });
+  }
+
+  // openMap shows a map with a pin to drag to the problem's place, starting at the phone's
+  // position (or the regency's centre until the phone answers); without a map it falls back
+  // to sending the phone's position.
+  function openMap(btn) {
+    var center = (body.getAttribute('data-map-center') || '').split(',').map(Number);
+    if (!body.getAttribute('data-map-app') || center.length !== 2 || isNaN(center[0])) {
+      shareLocation(btn);
+      return;
+    }
+    var label = btn.textContent;
+    btn.disabled = true;
+    btn.textContent = t('membuka_peta');
+    loadMap().then(function (M) {
+      btn.textContent = label;
+      var m = M.open({
+        center: center, zoom: 13, tiles: body.getAttribute('data-map-tiles'), t: t, place: lookupPlace, point: point,
+        mount: function (panel) { append(panel); scrollDown(); },
+        onSend: function (lat, lng, name) {
+          disableChoices();
+          btn.classList.add('chosen');
+          send({ kind: 'location', lat: lat, lng: lng }, { text: name ? '📍 ' + name : point(lat, lng) });
+        },
+        onCancel: function () { btn.disabled = false; }
+      });
+      if (navigator.geolocation) {
+        navigator.geolocation.getCurrentPosition(function (pos) {
+          m.moveTo(pos.coords.latitude, pos.coords.longitude);
+        }, function () {}, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
+      }
+    }, function () {
+      btn.disabled = false;
+      btn.textContent = label;
+      shareLocation(btn);
+    });
   }
 
   function shareLocation(btn) {
