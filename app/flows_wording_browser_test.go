@@ -60,7 +60,10 @@ func TestBrowserFlowsWording(t *testing.T) {
 		admin := newBrowserContext(t, first.Ctx)
 		consoleLogin(t, admin, base, "admin@oki.go.id", consolePassword)
 		waitPage(t, admin, "#pengguna", "Admin")
-		browse(t, admin, chromedp.Navigate(base+"/konsol/data"), chromedp.WaitVisible(chromedp.CSS("#tambah-kategori")),
+		// The add form is folded under its summary, as the admin finds it.
+		browse(t, admin, chromedp.Navigate(base+"/konsol/data"),
+			chromedp.Click(chromedp.CSS(`details.add:has(#tambah-kategori) > summary`)),
+			chromedp.WaitVisible(chromedp.CSS("#tambah-kategori input[name=kode]")),
 			chromedp.SendKeys(chromedp.CSS(`#tambah-kategori input[name=kode]`), "banjir"),
 			chromedp.SendKeys(chromedp.CSS(`#tambah-kategori input[name=nama]`), "Banjir & drainase"),
 			chromedp.SendKeys(chromedp.CSS(`#tambah-kategori input[name=nama_en]`), "Floods & drainage"),
