@@ -149,6 +149,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 		RescueStuckJobsAfter: 5 * time.Minute,
 	}
 	if !opt.NoWorkers {
+		// The hourly surge check, on River's elected leader only (complaint.SurgeArgs).
+		rcfg.PeriodicJobs = []*river.PeriodicJob{complaint.SurgePeriodicJob(opt.Now)}
+	}
+	if !opt.NoWorkers {
 		rcfg.Workers = workers
 		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, complaint.RetentionJob())
 		rcfg.Queues = map[string]river.QueueConfig{
@@ -195,6 +199,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	river.AddWorker(workers, &bot.FlowTimerWorker{Handler: a.Handler})
 	a.Complaints.Jobs, a.Complaints.Log, a.Complaints.Notifier = a.River, log, a.Handler
 	river.AddWorker(workers, &complaint.DeadlineWorker{Service: a.Complaints})
+	river.AddWorker(workers, &complaint.SurgeWorker{Service: a.Complaints, ConsoleURL: consoleURL(cfg.PublicURL)})
 	river.AddWorker(workers, &complaint.RetentionWorker{DB: db, DataDir: cfg.DataDir, Years: cfg.Retention(), Now: opt.Now, Log: log})
 
 	a.Web = web.New(web.Config{Addr: cfg.HTTPAddr, PublicURL: cfg.PublicURL, Webchat: a.Webchat, Locales: a.Locales, Logger: log,
@@ -326,4 +331,12 @@ func cmpDuration(d, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// consoleURL is the console's address for links in messages; empty without PUBLIC_URL.
+func consoleURL(publicURL string) string {
+	if publicURL == "" {
+		return ""
+	}
+	return publicURL + "/konsol"
 }

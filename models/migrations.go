@@ -44,6 +44,7 @@ var migrations = []migration{
 	{ID: "0046_inbox_reads_filters", Up: sqlSteps(schema0046)},
 	{ID: "0020_privacy_notice", Up: sqlSteps(schema0020)},
 	{ID: "0021_erasure_retention", Up: sqlSteps(schema0021)},
+	{ID: "0038_surges", Up: sqlSteps(schema0038)},
 }
 
 // schema0021 marks a citizen whose identity and contact were erased on their

@@ -300,6 +300,10 @@ func DefaultTemplates() *Templates {
 		"petugas.eskalasi_resolve": t("suarawarga_eskalasi_penyelesaian",
 			"⚠️ Laporan {{1}} di {{2}} melewati batas penyelesaian ({{3}}) dan belum selesai (status: {{4}}). Mohon segera ditindaklanjuti.",
 			[]string{"kode", "opd", "batas", "status_teks"}, buttonView),
+		// To admins and pimpinan: a surge of reports (complaint.CheckSurges).
+		"petugas.lonjakan": t("suarawarga_lonjakan",
+			"📈 Lonjakan laporan {{1}} di Kec. {{2}}: {{3}} laporan dalam 24 jam terakhir, padahal biasanya sekitar {{4}} pada hari dan jam yang sama (rata-rata 8 minggu terakhir).\nLihat laporannya di konsol: {{5}}",
+			[]string{"kategori", "kecamatan", "jumlah", "biasa", "tautan|/konsol"}),
 		// To admins, about the service itself.
 		"whatsapp.perangkat_keluar": t("suarawarga_perangkat_keluar",
 			"⚠️ Nomor WhatsApp layanan pengaduan (perangkat tertaut) terputus. Warga tidak dapat dilayani lewat nomor itu sampai ditautkan kembali dari halaman WhatsApp di konsol.",
