@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -83,6 +85,29 @@ func (e *env) Choices(ctx context.Context, source string, st *flows.State) ([]fl
 			out = append(out, flows.Choice{ID: c.Code, Label: c.Code + " · " + names[c.CategoryID] + " · " + status, Literal: true})
 		}
 		return out, nil
+	case flows.SourceSerupa:
+		codes := strings.Split(st.Data["serupa"], ",")
+		var out []flows.Choice
+		for _, code := range codes {
+			if code = strings.TrimSpace(code); code == "" {
+				continue
+			}
+			label := e.h.Locales.T(lang, "serupa.dukung_ini", nil)
+			means := understand.MeansYes
+			if len(codes) > 1 {
+				label, means = e.h.Locales.T(lang, "serupa.dukung_kode", map[string]any{"kode": code}), ""
+			}
+			out = append(out, flows.Choice{ID: code, Label: label, Literal: true, Means: means,
+				Words: []string{"dukung", "sama", "itu", "ikut", "setuju", "dukung " + strings.ToLower(code)}})
+		}
+		if len(out) > 1 {
+			for i := range out {
+				out[i].Words = out[i].Words[len(out[i].Words)-1:]
+			}
+		}
+		out = append(out, flows.Choice{ID: "baru", Label: e.h.Locales.T(lang, "serupa.buat_baru", nil), Literal: true,
+			Means: understand.MeansNo, Words: []string{"baru", "laporan baru", "tetap", "buat baru", "beda", "berbeda", "lain", "bukan", "new"}})
+		return out, nil
 	case "opd":
 		var ags []models.Agency
 		if err := e.tx.Order("name").Find(&ags).Error; err != nil {
@@ -118,6 +143,10 @@ func (e *env) Call(ctx context.Context, action string, params map[string]string,
 		return e.latest(ctx, params["teks"], st)
 	case flows.ActionComplaintLocate:
 		return e.locate(ctx, st)
+	case flows.ActionSimilar:
+		return e.similar(ctx, st)
+	case flows.ActionSupport:
+		return e.support(ctx, params["kode"], st)
 	case flows.ActionConfirm, flows.ActionRate, flows.ActionAnswerInfo:
 		return e.citizenAction(ctx, action, params)
 	case flows.ActionReply, flows.ActionAskInfo, flows.ActionForward, flows.ActionFinish, flows.ActionReject:
@@ -259,6 +288,86 @@ func (e *env) locate(ctx context.Context, st *flows.State) (string, error) {
 		d["lokasi_luar"] = "ya"
 		return flows.OutcomeOutside, nil
 	}
+	return flows.OutcomeOK, nil
+}
+
+// similar looks for open reports like the one being filed (same category, nearby or in the
+// same desa, recent) and writes them for the serupa question: codes, count and lines.
+func (e *env) similar(ctx context.Context, st *flows.State) (string, error) {
+	d := st.Data
+	d["serupa"], d["serupa_jumlah"], d["serupa_daftar"] = "", "", ""
+	q := complaint.SimilarQuery{CategoryCode: d["kategori"], RegionCode: d["desa"], CitizenID: e.citizen.ID}
+	if lat, err := strconv.ParseFloat(d["lokasi_lat"], 64); err == nil {
+		if lng, err := strconv.ParseFloat(d["lokasi_lng"], 64); err == nil {
+			q.Lat, q.Lng = &lat, &lng
+		}
+	}
+	if q.CategoryCode == "" {
+		return flows.OutcomeNotFound, nil
+	}
+	list, err := e.h.Complaints.Similar(ctx, e.tx, q)
+	if err != nil {
+		return "", err
+	}
+	if len(list) == 0 {
+		return flows.OutcomeNotFound, nil
+	}
+	lang := e.citizen.Lang
+	now := e.h.now()
+	var codes, lines []string
+	for _, r := range list {
+		codes = append(codes, r.Code)
+		data := map[string]any{"kode": r.Code, "tempat": r.Place,
+			"status_teks": e.h.Locales.T(lang, "serupa.status_"+r.Status, nil),
+			"umur":        e.ago(lang, now, r.CreatedAt), "pendukung": r.Supporters}
+		if r.Distance >= 0 {
+			data["jarak"] = max(10, int(math.Round(r.Distance/10)*10))
+		}
+		lines = append(lines, e.h.Locales.T(lang, "serupa.baris", data))
+	}
+	d["serupa"] = strings.Join(codes, ",")
+	d["serupa_jumlah"] = strconv.Itoa(len(list))
+	d["serupa_daftar"] = strings.Join(lines, "\n")
+	return flows.OutcomeFound, nil
+}
+
+// ago says how long ago t was in whole days of the regency's calendar: "hari ini",
+// "kemarin", "3 hari lalu".
+func (e *env) ago(lang string, now, t time.Time) string {
+	loc := e.h.Complaints.Loc
+	if loc == nil {
+		loc = time.Local
+	}
+	day := func(v time.Time) time.Time {
+		y, m, d := v.In(loc).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
+	switch n := int(day(now).Sub(day(t)).Hours() / 24); {
+	case n <= 0:
+		return e.h.Locales.T(lang, "serupa.hari_ini", nil)
+	case n == 1:
+		return e.h.Locales.T(lang, "serupa.kemarin", nil)
+	default:
+		return e.h.Locales.T(lang, "serupa.hari_lalu", map[string]any{"n": n})
+	}
+}
+
+// support makes the citizen a supporter of the complaint with code instead of filing a new one.
+func (e *env) support(ctx context.Context, code string, st *flows.State) (string, error) {
+	c, err := e.h.Complaints.Support(ctx, e.tx, code, e.citizen.ID)
+	if errors.Is(err, complaint.ErrOwnComplaint) || errors.Is(err, models.ErrNotFound) {
+		return flows.OutcomeNotApplicable, nil
+	}
+	if out, err := outcome(err); err != nil || out != flows.OutcomeOK {
+		return out, err
+	}
+	ag, err := models.AgencyByID(ctx, e.tx, c.AgencyID)
+	if err != nil {
+		return "", err
+	}
+	st.Data["kode"] = c.Code
+	st.Data["opd"] = agencyName(*ag)
+	st.Data["status_teks"] = e.h.Locales.T(e.citizen.Lang, "serupa.status_"+c.Status, nil)
 	return flows.OutcomeOK, nil
 }
 

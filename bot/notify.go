@@ -24,7 +24,7 @@ func (h *Handler) Notify(ctx context.Context, tx *gorm.DB, n complaint.Notificat
 		return err
 	}
 	var c *models.Complaint
-	if n.ComplaintID != 0 && n.Audience != complaint.AudienceCitizen && len(people) > 0 {
+	if n.ComplaintID != 0 && !n.Audience.Citizens() && len(people) > 0 {
 		var cc models.Complaint
 		if err := tx.Where("id = ?", n.ComplaintID).Take(&cc).Error; err != nil {
 			return fmt.Errorf("load complaint %d: %w", n.ComplaintID, err)
@@ -80,11 +80,11 @@ func (h *Handler) Notify(ctx context.Context, tx *gorm.DB, n complaint.Notificat
 			outs = WithLang(append(outs, media...), p.Lang)
 		}
 		var about *int64
-		if n.Audience == complaint.AudienceCitizen && n.ComplaintID != 0 {
+		if n.Audience.Citizens() && n.ComplaintID != 0 {
 			id := n.ComplaintID
 			about = &id
 		}
-		if n.Flow != "" && n.Audience == complaint.AudienceCitizen {
+		if n.Flow != "" && n.Audience.Citizens() {
 			if about != nil {
 				// The follow-up gets a conversation of its own, so the console can show it in the
 				// complaint's thread (whatever flow the citizen was in would be replaced anyway).

@@ -183,6 +183,20 @@ func (h *Handler) officerInput(ctx context.Context, tx *gorm.DB, cit *models.Cit
 				return h.officerRefused(ctx, tx, cit, channel, chatID, err, fields[1])
 			}
 			return say("tindakan.catatan_tersimpan", map[string]any{"kode": complaint.NormalizeCode(fields[1])})
+		case "/duplikat":
+			if len(fields) < 3 {
+				return say("tindakan.format_duplikat", nil)
+			}
+			orig := complaint.NormalizeCode(strings.Join(fields[2:], " "))
+			c, err := h.Complaints.MarkDuplicate(ctx, tx, fields[1], orig, actor)
+			if err != nil {
+				return h.officerRefused(ctx, tx, cit, channel, chatID, err, fields[1])
+			}
+			var o models.Complaint
+			if err := tx.Where("id = ?", *c.DuplicateOfID).Take(&o).Error; err != nil {
+				return fmt.Errorf("load complaint %s: %w", orig, err)
+			}
+			return say("tindakan.duplikat_ok", map[string]any{"kode": c.Code, "asli": o.Code, "jumlah": o.Supporters})
 		case "/start", "/menu", "menu", "/bantuan", "/help", "bantuan":
 			return help()
 		case "/batal", "batal", "/cancel", "cancel":
@@ -341,6 +355,15 @@ func (h *Handler) officerView(ctx context.Context, tx *gorm.DB, cit *models.Citi
 		"pelapor": pelapor, "dibuat": c.CreatedAt.In(h.Complaints.Loc)}
 	if v.Kecamatan != nil {
 		data["kecamatan"] = v.Kecamatan.Name
+	}
+	if c.Supporters > 0 {
+		data["pendukung"] = c.Supporters
+	}
+	if v.DuplicateOf != "" {
+		data["duplikat_dari"] = v.DuplicateOf
+	}
+	if len(v.Duplicates) > 0 {
+		data["digabung"] = strings.Join(v.Duplicates, ", ")
 	}
 	var ids []int64
 	for _, a := range v.Attachments {

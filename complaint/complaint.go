@@ -15,6 +15,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/suarawarga/suarawarga/geo"
 	"github.com/suarawarga/suarawarga/models"
 )
 
@@ -164,6 +165,10 @@ type StatusView struct {
 	Attachments     []models.ComplaintAttachment
 	ReporterName    string
 	ReporterContact string // a WhatsApp number, when the reporter wrote from WhatsApp
+	// DuplicateOf is the code of the complaint this one duplicates; Duplicates the codes of
+	// those marked duplicates of this one (set by View).
+	DuplicateOf string
+	Duplicates  []string
 }
 
 func (s *Service) now() time.Time {
@@ -285,6 +290,7 @@ func (s *Service) SubmitRouted(ctx context.Context, tx *gorm.DB, in SubmitInput)
 			Lat:          in.Lat,
 			Lng:          in.Lng,
 			Address:      strings.TrimSpace(in.Address),
+			GeoCell:      cellOf(in.Lat, in.Lng),
 			Confidential: in.Confidential,
 			Status:       StatusTerdisposisi,
 			Channel:      in.Channel,
@@ -370,6 +376,15 @@ func (s *Service) submitRegion(ctx context.Context, tx *gorm.DB, in SubmitInput)
 	return &named.ID, nil
 }
 
+// cellOf is the grid cell of a map point, nil without one.
+func cellOf(lat, lng *float64) *int64 {
+	if lat == nil || lng == nil {
+		return nil
+	}
+	k := geo.CellKey(geo.Point{Lat: *lat, Lng: *lng})
+	return &k
+}
+
 // sortedIDs is ids in ascending order, the order the complaint's photos are
 // read back in (they share one created_at).
 func sortedIDs(ids []int64) []int64 {
@@ -424,15 +439,24 @@ func (s *Service) Status(ctx context.Context, tx *gorm.DB, code string, citizenI
 	if err != nil {
 		return nil, err
 	}
+	supporter := false
 	if c.CitizenID != citizenID {
-		return nil, fmt.Errorf("load complaint %s: %w", c.Code, ErrNotFound)
+		if supporter, err = isSupporter(ctx, db, c.ID, citizenID); err != nil {
+			return nil, err
+		}
+		if !supporter {
+			return nil, fmt.Errorf("load complaint %s: %w", c.Code, ErrNotFound)
+		}
 	}
 	v, err := statusView(db, c)
 	if err != nil {
 		return nil, err
 	}
-	// Who inside the OPD has it is the OPD's business, not the citizen's.
-	v.Events = slices.DeleteFunc(v.Events, func(ev models.ComplaintEvent) bool { return ev.Kind == EventDitugaskan })
+	// Who inside the OPD has it is the OPD's business, not the citizen's; what the reporter
+	// added is theirs, not a supporter's to read.
+	v.Events = slices.DeleteFunc(v.Events, func(ev models.ComplaintEvent) bool {
+		return ev.Kind == EventDitugaskan || supporter && ev.Kind == EventInfoWarga
+	})
 	return v, nil
 }
 

@@ -271,6 +271,9 @@ func (s *Service) commit(ctx context.Context, tx *gorm.DB, st *step) error {
 			return err
 		}
 	}
+	if st.c.Supporters > 0 {
+		st.notes = forSupporters(st.notes)
+	}
 	return s.notify(ctx, tx, st.notes...)
 }
 
@@ -564,6 +567,11 @@ func (s *Service) Reject(ctx context.Context, tx *gorm.DB, code string, by Actor
 // Confirm is the citizen's answer to "is it really fixed?": fixed closes it (→ ditutup); not fixed
 // reopens it (→ diproses), tells the OPD's officers and restarts the resolution clock.
 func (s *Service) Confirm(ctx context.Context, tx *gorm.DB, code string, citizenID int64, fixed bool) (*models.Complaint, error) {
+	if c, ok, err := supporterOf(ctx, s.db(tx), code, citizenID); err != nil {
+		return nil, fmt.Errorf("%s complaint %s: %w", ActionConfirm, code, err)
+	} else if ok {
+		return s.supporterConfirm(ctx, tx, c, citizenID, fixed)
+	}
 	by := Actor{Kind: models.ActorWarga, ID: citizenID}
 	return s.change(ctx, tx, code, ActionConfirm, by, citizenAuth(citizenID), func(tx *gorm.DB, st *step) error {
 		from := st.c.Status
@@ -605,6 +613,11 @@ func (s *Service) Rate(ctx context.Context, tx *gorm.DB, code string, citizenID 
 	comment, err := cleanText(comment, "comment", false)
 	if err != nil {
 		return fmt.Errorf("%s complaint %s: %w", ActionRate, code, err)
+	}
+	if c, ok, err := supporterOf(ctx, s.db(tx), code, citizenID); err != nil {
+		return fmt.Errorf("%s complaint %s: %w", ActionRate, code, err)
+	} else if ok {
+		return s.supporterRate(ctx, tx, c, citizenID, score)
 	}
 	by := Actor{Kind: models.ActorWarga, ID: citizenID}
 	_, err = s.change(ctx, tx, code, ActionRate, by, citizenAuth(citizenID), func(_ *gorm.DB, st *step) error {

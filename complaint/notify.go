@@ -20,7 +20,17 @@ const (
 	AudienceOfficers Audience = "petugas" // the active officers (petugas and kepala) of AgencyID
 	AudienceKepala   Audience = "kepala"  // the active heads (kepala) of AgencyID
 	AudienceAdmins   Audience = "admin"   // every active admin
+	// AudienceSupporters: the complaint's supporters (citizens who support it instead of filing).
+	AudienceSupporters Audience = "pendukung"
+	// AudienceOne: one citizen, CitizenID (a supporter answered).
+	AudienceOne Audience = "seorang"
 )
+
+// Citizens reports whether the audience are citizens (told as citizens are, never with
+// an officer's buttons).
+func (a Audience) Citizens() bool {
+	return a == AudienceCitizen || a == AudienceSupporters || a == AudienceOne
+}
 
 // Notification is something people must be told about a complaint. The domain never talks to
 // channels: a Notifier renders Key in each recipient's language (see TemplateData) and queues
@@ -30,6 +40,7 @@ type Notification struct {
 	Audience     Audience
 	AgencyID     int64 // for AudienceOfficers and AudienceKepala
 	OfficerID    int64 // for AudienceOfficer
+	CitizenID    int64 // for AudienceOne
 	Key          string
 	Data         map[string]any // always kode, opd, status; render it with TemplateData
 	AttachmentID *int64         // a photo to send along (the officer's proof)
@@ -103,6 +114,10 @@ func Recipients(ctx context.Context, tx *gorm.DB, n Notification) ([]models.Citi
 	switch n.Audience {
 	case AudienceCitizen:
 		q = q.Where("id = (?)", tx.Model(&models.Complaint{}).Select("citizen_id").Where("id = ?", n.ComplaintID))
+	case AudienceSupporters:
+		q = q.Where("id IN (?)", tx.Model(&models.ComplaintSupporter{}).Select("citizen_id").Where("complaint_id = ?", n.ComplaintID))
+	case AudienceOne:
+		q = q.Where("id = ?", n.CitizenID)
 	case AudienceOfficers:
 		q = q.Where("id IN (?)", officers(models.RolePetugas, models.RoleKepala))
 	case AudienceKepala:

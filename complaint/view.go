@@ -33,6 +33,18 @@ func (s *Service) View(ctx context.Context, tx *gorm.DB, code string, viewer Act
 	if err := db.Where("complaint_id = ?", c.ID).Order("created_at, attachment_id").Find(&v.Attachments).Error; err != nil {
 		return nil, fmt.Errorf("load complaint %s attachments: %w", c.Code, err)
 	}
+	if c.DuplicateOfID != nil {
+		var codes []string
+		if err := db.Model(&models.Complaint{}).Where("id = ?", *c.DuplicateOfID).Pluck("code", &codes).Error; err != nil {
+			return nil, fmt.Errorf("load complaint %s original: %w", c.Code, err)
+		}
+		if len(codes) > 0 {
+			v.DuplicateOf = codes[0]
+		}
+	}
+	if err := db.Model(&models.Complaint{}).Where("duplicate_of_id = ?", c.ID).Order("id").Pluck("code", &v.Duplicates).Error; err != nil {
+		return nil, fmt.Errorf("load complaint %s duplicates: %w", c.Code, err)
+	}
 	if c.RegionID != nil {
 		var r models.Region
 		if err := db.Where("id = ?", *c.RegionID).Take(&r).Error; err != nil {

@@ -20,6 +20,14 @@ package flows
 //	                      Writes desa, desa_label, kecamatan, kecamatan_label (each "" when
 //	                      unknown) and lokasi_luar ("ya" for a point outside the regency).
 //	                      Outcome "ok", or "luar" for a point outside the regency.
+//	complaint.similar     looks for open complaints of the category kategori filed in the last 30
+//	                      days within 250 m of lokasi_lat/lokasi_lng or in the desa desa. Outcome
+//	                      "found" (writes serupa: their codes, comma separated, nearest first, at
+//	                      most 3; serupa_jumlah; serupa_daftar: one line each, "CODE · place ·
+//	                      status · age", nothing personal) or "not_found".
+//	complaint.support     params: kode. The citizen supports that complaint instead of filing:
+//	                      writes kode, opd, status_teks. Outcome "ok", or "tidak_berlaku" when
+//	                      it is no longer open (or is the citizen's own).
 //	complaint.status      params: kode (a ticket code, or a text with one in it). Outcome "found"
 //	                      or "not_found". On found writes kode (normalized), status_teks (the
 //	                      status in words) and riwayat (the latest history lines, newline
@@ -54,6 +62,8 @@ package flows
 //	              vocabulary (everyday words and synonyms, from the regency file; the engine reads
 //	              free messages and typed categories with them).
 //	kecamatan     districts of the regency: id = district id, label = its name.
+//	serupa        the similar reports complaint.similar found: id = ticket code, label "Dukung
+//	              laporan ini" (or "Dukung CODE" when several), then id "baru" = file a new one.
 //	laporan_saya  the citizen's recent complaints: id = ticket code, label = "CODE · category · status".
 //	opd           the agencies an officer can forward to: id = agency code, label = its name.
 //
@@ -64,6 +74,8 @@ const (
 	ActionComplaintStatus = "complaint.status"
 	ActionComplaintLatest = "complaint.latest"
 	ActionComplaintLocate = "complaint.locate"
+	ActionSimilar         = "complaint.similar"
+	ActionSupport         = "complaint.support"
 	ActionSetLanguage     = "citizen.set_language"
 	ActionIdentity        = "citizen.identity"
 	ActionErase           = "citizen.erase"
@@ -80,6 +92,7 @@ const (
 	SourceKecamatan   = "kecamatan"
 	SourceLaporanSaya = "laporan_saya"
 	SourceOPD         = "opd"
+	SourceSerupa      = "serupa"
 
 	OutcomeOK       = "ok"
 	OutcomeError    = "error"
@@ -95,11 +108,11 @@ const (
 
 // DefaultActions lists the actions the host implements (see the contract above).
 func DefaultActions() []string {
-	return []string{ActionComplaintSubmit, ActionComplaintStatus, ActionComplaintLatest, ActionComplaintLocate, ActionSetLanguage, ActionIdentity, ActionConfirm, ActionRate,
+	return []string{ActionComplaintSubmit, ActionComplaintStatus, ActionComplaintLatest, ActionComplaintLocate, ActionSimilar, ActionSupport, ActionSetLanguage, ActionIdentity, ActionConfirm, ActionRate,
 		ActionErase, ActionAnswerInfo, ActionReply, ActionAskInfo, ActionForward, ActionFinish, ActionReject}
 }
 
 // DefaultSources lists the data sources the host implements (see the contract above).
 func DefaultSources() []string {
-	return []string{SourceKategori, SourceKecamatan, SourceLaporanSaya, SourceOPD}
+	return []string{SourceKategori, SourceKecamatan, SourceLaporanSaya, SourceOPD, SourceSerupa}
 }

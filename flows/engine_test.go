@@ -311,7 +311,7 @@ func TestSubmitFailureOffersRetry(t *testing.T) {
 	require.Equal(t, "OKI-2611-0001", st.Data["kode"])
 	require.Equal(t, "tidak", st.Data["rahasia"])
 	require.Equal(t, "Depan Pasar Kayuagung", st.Data["lokasi_alamat"])
-	require.Equal(t, []string{flows.ActionComplaintLocate, flows.ActionIdentity, flows.ActionComplaintSubmit, flows.ActionComplaintSubmit}, b.env.Calls)
+	require.Equal(t, []string{flows.ActionComplaintLocate, flows.ActionSimilar, flows.ActionIdentity, flows.ActionComplaintSubmit, flows.ActionComplaintSubmit}, b.env.Calls)
 }
 
 // fileReport runs a report through to the summary from a fresh state.

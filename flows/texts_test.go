@@ -59,16 +59,17 @@ func TestParseTexts(t *testing.T) {
 	}
 	require.Equal(t, []string{
 		"pengaduan.betul_kategori", "pengaduan.tanya_kategori", "pengaduan.tanya_uraian", "pengaduan.tanya_lokasi",
-		"pengaduan.tanya_kecamatan", "pengaduan.tanya_alamat", "tempat.luar_wilayah", "pengaduan.tanya_foto", "identitas.tanya_dikenal",
+		"pengaduan.tanya_kecamatan", "pengaduan.tanya_alamat", "tempat.luar_wilayah", "serupa.ada", "pengaduan.tanya_foto", "identitas.tanya_dikenal",
 		"identitas.tanya_nama", "pengaduan.tanya_rahasia",
 		"pengaduan.ringkasan", "pengaduan.tanya_bagian", "pengaduan.gagal_kirim",
 		"pengaduan.ya_betul", "pengaduan.pilih_lain", "pengaduan.kami_bantu", "pengaduan.uraian_pendek",
-		"pengaduan.lokasi_tidak_jelas", "pengaduan.pilih_kecamatan", "pengaduan.alamat_pendek", "tempat.tetap_kirim", "tempat.kirim_lokasi_lain", "pengaduan.lewati_foto",
+		"pengaduan.lokasi_tidak_jelas", "pengaduan.pilih_kecamatan", "pengaduan.alamat_pendek", "tempat.tetap_kirim", "tempat.kirim_lokasi_lain",
+		"serupa.didukung", "tombol.cek_status", "tombol.laporan_baru", "tombol.menu", "serupa.tidak_berlaku", "umum.gagal", "pengaduan.lewati_foto",
 		"identitas.cantumkan_nama", "identitas.tanpa_nama", "identitas.nama_pendek",
 		"pengaduan.identitas_biasa", "pengaduan.identitas_rahasia", "pengaduan.kirim", "pengaduan.ubah", "umum.batal",
 		"pengaduan.bagian_kategori", "pengaduan.bagian_uraian", "pengaduan.bagian_lokasi", "pengaduan.bagian_foto",
 		"pengaduan.bagian_identitas", "pengaduan.bagian_kembali",
-		"pengaduan.terkirim", "tombol.cek_status", "tombol.laporan_baru", "tombol.menu", "pengaduan.coba_lagi",
+		"pengaduan.terkirim", "pengaduan.coba_lagi",
 		"umum.dibatalkan", "umum.masih_di_sana", "umum.sesi_berakhir",
 	}, got)
 	require.Equal(t, flows.TextKey{Key: "umum.batal", Nodes: []string{"konfirmasi", "gagal"}}, p.TextKeys()[slices.Index(got, "umum.batal")])

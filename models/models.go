@@ -236,8 +236,37 @@ type Complaint struct {
 	AssigneeUserID    *int64
 	AssigneeOfficerID *int64
 	AssignedAt        *time.Time
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// GeoCell is the grid cell of the map point (geo.CellKey), nil without one: nearby
+	// searches read the few cells around a point through an index on category, cell and time.
+	GeoCell *int64
+	// Supporters counts the citizens who support the complaint (ComplaintSupporter): its
+	// weight is 1 + Supporters.
+	Supporters int
+	// DuplicateOfID is the complaint this one was marked a duplicate of.
+	DuplicateOfID *int64 `gorm:"column:duplicate_of_id"`
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Ways a citizen becomes a complaint's supporter.
+const (
+	SupportDukung   = "dukung"   // pressed "Dukung laporan ini" instead of filing
+	SupportDuplikat = "duplikat" // their own report was marked a duplicate of this one
+)
+
+// ComplaintSupporter is a citizen who supports another's complaint: they receive its updates
+// and the survey, and count in its weight. Their identity is never shown to anyone else.
+type ComplaintSupporter struct {
+	ComplaintID int64  `gorm:"primaryKey;autoIncrement:false"`
+	CitizenID   int64  `gorm:"primaryKey;autoIncrement:false"`
+	Via         string // SupportDukung or SupportDuplikat
+	// FromComplaintID is the supporter's own complaint that was marked a duplicate.
+	FromComplaintID *int64
+	// The supporter's answers to the survey: whether it is fixed, and a 1..5 score.
+	Fixed     *bool
+	Rating    *int
+	RatedAt   *time.Time
+	CreatedAt time.Time
 }
 
 // ComplaintEvent is one entry of a complaint's timeline.

@@ -118,6 +118,13 @@ func (e *FakeEnv) Choices(_ context.Context, source string, st *flows.State) ([]
 			c := e.Complaints[i]
 			out = append(out, flows.Choice{ID: c.Code, Label: c.Code + " · " + c.Data["kategori_label"], Literal: true})
 		}
+	case flows.SourceSerupa:
+		for _, code := range strings.Split(st.Data["serupa"], ",") {
+			if code != "" {
+				out = append(out, flows.Choice{ID: code, Label: "👍 Dukung " + code, Literal: true})
+			}
+		}
+		out = append(out, flows.Choice{ID: "baru", Label: "📝 Tetap buat laporan baru", Literal: true, Means: understand.MeansNo})
 	default:
 		return nil, fmt.Errorf("unknown data source %q", source)
 	}
@@ -162,6 +169,26 @@ func (e *FakeEnv) Call(_ context.Context, action string, params map[string]strin
 			}
 		}
 		return flows.OutcomeNotFound, nil
+	case flows.ActionSimilar:
+		// An open fake complaint of the same category typed at the same address is similar.
+		var codes []string
+		for _, c := range e.Complaints {
+			if c.Category == st.Data["kategori"] && c.Data["lokasi_alamat"] != "" && c.Data["lokasi_alamat"] == st.Data["lokasi_alamat"] {
+				codes = append(codes, c.Code)
+			}
+		}
+		if len(codes) == 0 {
+			return flows.OutcomeNotFound, nil
+		}
+		st.Data["serupa"] = strings.Join(codes, ",")
+		st.Data["serupa_jumlah"] = fmt.Sprint(len(codes))
+		st.Data["serupa_daftar"] = "• " + strings.Join(codes, "\n• ")
+		return flows.OutcomeFound, nil
+	case flows.ActionSupport:
+		st.Data["kode"] = params["kode"]
+		st.Data["opd"] = "Dinas PUPR"
+		st.Data["status_teks"] = "diteruskan ke dinas"
+		return flows.OutcomeOK, nil
 	case flows.ActionConfirm, flows.ActionRate, flows.ActionAnswerInfo:
 		// The reporter's follow-ups: taken as asked.
 		return flows.OutcomeOK, nil

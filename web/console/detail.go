@@ -27,7 +27,7 @@ const (
 
 // allActions are the actions the detail page posts, in toolbar order.
 var allActions = []string{complaint.ActionAccept, actionTake, complaint.ActionAssign, complaint.ActionReply,
-	complaint.ActionAskInfo, complaint.ActionForward, complaint.ActionFinish, complaint.ActionReject, actionNote}
+	complaint.ActionAskInfo, complaint.ActionForward, complaint.ActionFinish, complaint.ActionReject, complaint.ActionDuplicate, actionNote}
 
 // confirmed are the actions that are asked "are you sure?" before they run: they end the OPD's work.
 var confirmed = map[string]bool{complaint.ActionFinish: true, complaint.ActionReject: true}
@@ -308,6 +308,10 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, s *session) {
 			key := r.PostFormValue("petugas")
 			detail = "petugas=" + key
 			_, err = svc.Assign(ctx, tx, code, by, key)
+		case complaint.ActionDuplicate:
+			orig := complaint.NormalizeCode(r.PostFormValue("asli"))
+			detail = "asli=" + orig
+			_, err = svc.MarkDuplicate(ctx, tx, code, orig, by)
 		case actionNote:
 			_, err = svc.AddNote(ctx, tx, code, by, text)
 		}

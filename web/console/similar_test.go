@@ -1,0 +1,53 @@
+package console_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"gorm.io/gorm"
+
+	"github.com/suarawarga/suarawarga/complaint"
+	"github.com/suarawarga/suarawarga/models"
+	"github.com/suarawarga/suarawarga/models/modeltest"
+)
+
+// An officer marks a complaint a duplicate of another from its page; both pages link each
+// other and the original shows its supporters.
+func TestMarkDuplicateFromConsole(t *testing.T) {
+	modeltest.Each(t, func(t *testing.T, db *gorm.DB) {
+		f := setup(t, db)
+		jalan, formula := f.codes["jalan"], f.codes["formula"]
+		pupr := f.login("pupr@oki.go.id")
+		page := pupr.get("/konsol/pengaduan/" + formula)
+		require.Equal(t, http.StatusOK, page.status)
+		require.Contains(t, page.body, `id="form-duplikat"`)
+		tok := csrfOf(t, page.body)
+
+		r := pupr.post("/konsol/pengaduan/"+formula+"/duplikat", url.Values{"csrf": {tok}, "asli": {"OKI-0000-9999"}})
+		require.Equal(t, http.StatusBadRequest, r.status, "an unknown original is refused")
+
+		// Its reporter is the original's too: nobody new supports it, the link is made anyway.
+		other := models.Citizen{Name: "Siti", Lang: "id"}
+		require.NoError(t, db.Create(&other).Error)
+		_, err := f.svc.Support(t.Context(), nil, jalan, other.ID)
+		require.NoError(t, err)
+		r = pupr.post("/konsol/pengaduan/"+formula+"/duplikat", url.Values{"csrf": {tok}, "asli": {jalan}})
+		require.Equal(t, http.StatusSeeOther, r.status, r.body)
+		page = pupr.get(r.header.Get("Location"))
+		require.Contains(t, page.body, "Laporan digabungkan ke laporan yang sama")
+		require.Contains(t, page.body, `<a href="/konsol/pengaduan/`+jalan+`">`)
+		var c models.Complaint
+		require.NoError(t, db.Where("code = ?", formula).Take(&c).Error)
+		require.Equal(t, complaint.StatusDitutup, c.Status)
+
+		page = pupr.get("/konsol/pengaduan/" + jalan)
+		require.Contains(t, page.body, `<dd id="pendukung">1 warga</dd>`)
+		require.Contains(t, page.body, `<a href="/konsol/pengaduan/`+formula+`">`)
+		require.NotContains(t, page.body, "Siti", "a supporter's name is nobody's business")
+		var audits int64
+		require.NoError(t, db.Model(&models.AuditEntry{}).Where("action = ?", "pengaduan.duplikat").Count(&audits).Error)
+		require.EqualValues(t, 1, audits)
+	})
+}
