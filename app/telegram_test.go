@@ -169,6 +169,9 @@ func (c *citizen) fileDescribing(desc string) string {
 	require.Empty(c.t, m.Inline)
 	c.fake.SendLocation(c.chat, -3.3937, 104.8306)
 	m = c.replies(1)[0]
+	if strings.Contains(m.Text, "laporan serupa") {
+		m = c.press("Tetap buat laporan baru") // another citizen reported it here before
+	}
 	require.Contains(c.t, m.Text, "Ada foto?")
 	c.fake.SendPhoto(c.chat, testPNG(int(c.chat%200)))
 	m = c.replies(1)[0]
