@@ -201,6 +201,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	river.AddWorker(workers, &complaint.DeadlineWorker{Service: a.Complaints})
 	river.AddWorker(workers, &complaint.SurgeWorker{Service: a.Complaints, ConsoleURL: consoleURL(cfg.PublicURL)})
 	river.AddWorker(workers, &complaint.RetentionWorker{DB: db, DataDir: cfg.DataDir, Years: cfg.Retention(), Now: opt.Now, Log: log})
+	river.AddWorker(workers, &complaint.HotspotWorker{Service: a.Complaints})
 
 	a.Web = web.New(web.Config{Addr: cfg.HTTPAddr, PublicURL: cfg.PublicURL, Webchat: a.Webchat, Locales: a.Locales, Logger: log,
 		Ready: a.ready, Brand: web.Brand{Name: reg.Name, Logo: reg.Logo, CenterLat: reg.CenterLat, CenterLng: reg.CenterLng},

@@ -390,7 +390,8 @@ func (h *Handler) officerTasks(ctx context.Context, tx *gorm.DB, cit *models.Cit
 	if err != nil {
 		return err
 	}
-	// Tugas saya first: what is assigned to this officer, then the rest, each by deadline.
+	// Tugas saya first: what is assigned to this officer, then the rest, each with the
+	// complaints of a hotspot first and then by deadline.
 	mine := func(c models.Complaint) bool { return c.AssigneeOfficerID != nil && *c.AssigneeOfficerID == off.ID }
 	var list []models.Complaint
 	for _, c := range open {
@@ -422,7 +423,8 @@ func (h *Handler) officerTasks(ctx context.Context, tx *gorm.DB, cit *models.Cit
 	var choices []Choice
 	for _, c := range list {
 		lines = append(lines, h.Locales.T(lang, "tindakan.tugas_baris", complaint.TemplateData(lang, map[string]any{
-			"kode": c.Code, "kategori": cats[c.CategoryID], "status": c.Status, "batas": c.ResolveBy.In(h.Complaints.Loc), "saya": mine(c)})))
+			"kode": c.Code, "kategori": cats[c.CategoryID], "status": c.Status, "batas": c.ResolveBy.In(h.Complaints.Loc), "saya": mine(c),
+			"hotspot": c.HotspotID != nil})))
 		choices = append(choices, Choice{ID: viewPrefix + c.Code, Label: c.Code})
 	}
 	d["jumlah"] = len(open)

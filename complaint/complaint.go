@@ -331,6 +331,9 @@ func (s *Service) SubmitRouted(ctx context.Context, tx *gorm.DB, in SubmitInput)
 		if err := s.schedule(ctx, tx, cal, c, deadlineKinds(agency)...); err != nil {
 			return err
 		}
+		if err := s.queueHotspotCheck(ctx, tx, c.ID); err != nil {
+			return err
+		}
 		if s.Notifier != nil {
 			n, err := s.newComplaintNotice(ctx, tx, c, agency, cat, loc, sortedIDs(photos))
 			if err != nil {

@@ -165,6 +165,7 @@ func (w *world) newRiver() *river.Client[*sql.Tx] {
 	w.t.Helper()
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &complaint.DeadlineWorker{Service: w.svc})
+	river.AddWorker(workers, &complaint.HotspotWorker{Service: w.svc})
 	cfg := &river.Config{
 		Logger:            quiet(),
 		Workers:           workers,

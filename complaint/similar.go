@@ -232,7 +232,7 @@ func (s *Service) Support(ctx context.Context, tx *gorm.DB, code string, citizen
 		}
 		st.event(EventDidukung, st.c.Status, st.c.Status, fmt.Sprint(st.c.Supporters), nil)
 		st.toOfficers("petugas.dukungan_baru", st.data("jumlah", st.c.Supporters))
-		return nil
+		return s.queueHotspotCheck(ctx, tx, st.c.ID)
 	})
 }
 
@@ -284,6 +284,9 @@ func (s *Service) MarkDuplicate(ctx context.Context, tx *gorm.DB, dupCode, origC
 		o.UpdatedAt = now
 		if err := tx.Save(o).Error; err != nil {
 			return fmt.Errorf("save original: %w", err)
+		}
+		if err := s.queueHotspotCheck(ctx, tx, o.ID); err != nil {
+			return err
 		}
 		ev := models.ComplaintEvent{ComplaintID: o.ID, Kind: EventDigabung, FromStatus: o.Status, ToStatus: o.Status,
 			ActorKind: by.Kind, Text: st.c.Code, CreatedAt: now}

@@ -78,9 +78,11 @@ func (s *Service) View(ctx context.Context, tx *gorm.DB, code string, viewer Act
 }
 
 // OpenForAgency returns the complaints an OPD still works on (terdisposisi, diproses, perlu_info),
-// the most urgent resolution deadline first, at most limit (all when limit <= 0): an officer's /tugas.
+// those of a hotspot first, then the most urgent resolution deadline first, at most limit (all
+// when limit <= 0): an officer's /tugas.
 func (s *Service) OpenForAgency(ctx context.Context, tx *gorm.DB, agencyID int64, limit int) ([]models.Complaint, error) {
-	q := s.db(tx).WithContext(ctx).Where("agency_id = ? AND status IN ?", agencyID, open).Order("resolve_by, id")
+	q := s.db(tx).WithContext(ctx).Where("agency_id = ? AND status IN ?", agencyID, open).
+		Order("CASE WHEN hotspot_id IS NULL THEN 1 ELSE 0 END, resolve_by, id")
 	if limit > 0 {
 		q = q.Limit(limit)
 	}

@@ -46,6 +46,7 @@ var migrations = []migration{
 	{ID: "0021_erasure_retention", Up: sqlSteps(schema0021)},
 	{ID: "0038_surges", Up: sqlSteps(schema0038)},
 	{ID: "0035_similar_reports", Up: similarReports},
+	{ID: "0036_hotspots", Up: sqlSteps(schema0036)},
 }
 
 // schema0021 marks a citizen whose identity and contact were erased on their

@@ -157,9 +157,14 @@ type Category struct {
 	Sort       int
 	// Words is the category's vocabulary, comma separated: everyday words and synonyms
 	// ("jalan berlubang, aspal rusak, jembatan") the bot recognizes the category by.
-	Words     string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Words string
+	// The category's hotspot rule (0: the defaults): at least HotspotMin complaints plus
+	// supporters in one desa or within HotspotRadiusM metres, within HotspotHours.
+	HotspotMin     int
+	HotspotRadiusM int `gorm:"column:hotspot_radius_m"`
+	HotspotHours   int
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // WordList splits a comma- or newline-separated vocabulary into its words, trimmed, without
@@ -244,8 +249,10 @@ type Complaint struct {
 	Supporters int
 	// DuplicateOfID is the complaint this one was marked a duplicate of.
 	DuplicateOfID *int64 `gorm:"column:duplicate_of_id"`
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// HotspotID is the hotspot the complaint belongs to (the latest), nil when none.
+	HotspotID *int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Ways a citizen becomes a complaint's supporter.
@@ -267,6 +274,28 @@ type ComplaintSupporter struct {
 	Rating    *int
 	RatedAt   *time.Time
 	CreatedAt time.Time
+}
+
+// Hotspot kinds are complaint.HotspotDesa and complaint.HotspotTitik.
+
+// Hotspot is a cluster of complaints of one category in one desa or around one point within a
+// few hours: the OPD is alerted once, and again when its weight doubles.
+type Hotspot struct {
+	ID         int64 `gorm:"primaryKey"`
+	CategoryID int64
+	AgencyID   int64
+	Kind       string
+	RegionID   *int64 // the desa, for a desa hotspot
+	Lat, Lng   *float64
+	// Weight is complaints plus supporters; AlertedWeight what it was at the last alert.
+	Weight        int
+	AlertedWeight int
+	Complaints    int
+	Alerts        int
+	FirstAt       time.Time // the first complaint's time
+	LastAt        time.Time // the last check that found it
+	AlertedAt     *time.Time
+	CreatedAt     time.Time
 }
 
 // ComplaintEvent is one entry of a complaint's timeline.

@@ -32,6 +32,34 @@ CREATE TABLE complaint_supporters (
 CREATE INDEX idx_complaint_supporters_citizen ON complaint_supporters (citizen_id)
 `
 
+// schema0036 adds hotspots: clusters of complaints of one category in a desa or around a
+// point, each complaint's latest hotspot, and each category's rule (0: the defaults). Frozen.
+const schema0036 = `
+CREATE TABLE hotspots (
+	id {{id}},
+	category_id BIGINT NOT NULL REFERENCES categories (id),
+	agency_id BIGINT NOT NULL REFERENCES agencies (id),
+	kind TEXT NOT NULL,
+	region_id BIGINT REFERENCES regions (id) ON DELETE SET NULL,
+	lat DOUBLE PRECISION,
+	lng DOUBLE PRECISION,
+	weight INTEGER NOT NULL DEFAULT 0,
+	alerted_weight INTEGER NOT NULL DEFAULT 0,
+	complaints INTEGER NOT NULL DEFAULT 0,
+	alerts INTEGER NOT NULL DEFAULT 0,
+	first_at {{ts}} NOT NULL,
+	last_at {{ts}} NOT NULL,
+	alerted_at {{ts}},
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX idx_hotspots_category_last ON hotspots (category_id, last_at);
+ALTER TABLE complaints ADD COLUMN hotspot_id BIGINT REFERENCES hotspots (id) ON DELETE SET NULL;
+CREATE INDEX idx_complaints_hotspot ON complaints (hotspot_id) WHERE hotspot_id IS NOT NULL;
+ALTER TABLE categories ADD COLUMN hotspot_min INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE categories ADD COLUMN hotspot_radius_m INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE categories ADD COLUMN hotspot_hours INTEGER NOT NULL DEFAULT 0
+`
+
 // cellKey0035 is geo.CellKey as migration 0035 computed it (0.005° cells, 72000 a row). Frozen.
 func cellKey0035(lat, lng float64) int64 {
 	x := int64(math.Floor((lng + 180) / 0.005))

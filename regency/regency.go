@@ -50,9 +50,11 @@ type File struct {
 	Regency    RegencySpec    `yaml:"regency"`
 	Agencies   []AgencySpec   `yaml:"agencies"`
 	Categories []CategorySpec `yaml:"categories"`
-	Regions    []RegionSpec   `yaml:"regions"`
-	Boundaries BoundarySpec   `yaml:"boundaries"`
-	Holidays   []HolidaySpec  `yaml:"holidays"`
+	// Hotspot is the hotspot rule of every category that sets none of its own.
+	Hotspot    *HotspotSpec  `yaml:"hotspot"`
+	Regions    []RegionSpec  `yaml:"regions"`
+	Boundaries BoundarySpec  `yaml:"boundaries"`
+	Holidays   []HolidaySpec `yaml:"holidays"`
 
 	// Shapes holds the boundary of each region code that has one (a GeoJSON geometry),
 	// read from the Boundaries files by ParseFS; Parse alone reads none.
@@ -111,6 +113,51 @@ type CategorySpec struct {
 	// Words are the everyday words and synonyms citizens use for the category: the bot
 	// recognizes the category of a typed complaint by them.
 	Words []string `yaml:"words"`
+	// Hotspot overrides the file's hotspot rule for this category.
+	Hotspot *HotspotSpec `yaml:"hotspot"`
+}
+
+// HotspotSpec is when complaints of a category make a hotspot: at least Min complaints plus
+// supporters in one desa, or within RadiusM metres of the latest, filed within Hours.
+type HotspotSpec struct {
+	Min     int `yaml:"min"`
+	RadiusM int `yaml:"radius_m"`
+	Hours   int `yaml:"hours"`
+}
+
+// rule is h over def, field by field.
+func (h *HotspotSpec) rule(def *HotspotSpec) HotspotSpec {
+	var out HotspotSpec
+	for _, x := range []*HotspotSpec{def, h} {
+		if x == nil {
+			continue
+		}
+		if x.Min > 0 {
+			out.Min = x.Min
+		}
+		if x.RadiusM > 0 {
+			out.RadiusM = x.RadiusM
+		}
+		if x.Hours > 0 {
+			out.Hours = x.Hours
+		}
+	}
+	return out
+}
+
+func checkHotspot(add func(string, ...any), at string, h *HotspotSpec) {
+	if h == nil {
+		return
+	}
+	if h.Min < 0 || h.Min > 1000 {
+		add("%s.hotspot.min: %d must be between 1 and 1000", at, h.Min)
+	}
+	if h.RadiusM < 0 || h.RadiusM > 5000 {
+		add("%s.hotspot.radius_m: %d must be between 1 and 5000", at, h.RadiusM)
+	}
+	if h.Hours < 0 || h.Hours > 24*31 {
+		add("%s.hotspot.hours: %d must be between 1 and 744", at, h.Hours)
+	}
 }
 
 // RegionSpec is a kecamatan with its desa/kelurahan.
@@ -276,6 +323,7 @@ func (f *File) validate() []string {
 	}
 
 	categories := map[string]bool{}
+	checkHotspot(add, "hotspot", f.Hotspot)
 	if len(f.Categories) == 0 {
 		add("categories: at least one category is required")
 	}
@@ -300,6 +348,7 @@ func (f *File) validate() []string {
 		if c.TargetDays < 1 || c.TargetDays > 365 {
 			add("%s.target_days: %d must be between 1 and 365", at, c.TargetDays)
 		}
+		checkHotspot(add, at, c.Hotspot)
 		for j, w := range c.Words {
 			switch {
 			case strings.TrimSpace(w) == "":
@@ -373,7 +422,7 @@ func Load(ctx context.Context, db *gorm.DB, f *File) error {
 		if err != nil {
 			return err
 		}
-		if err := loadCategories(tx, f.Categories, agencyIDs); err != nil {
+		if err := loadCategories(tx, f.Categories, f.Hotspot, agencyIDs); err != nil {
 			return err
 		}
 		regionIDs, err := loadRegions(tx, f.Regions)
@@ -503,7 +552,7 @@ func loadAgencies(tx *gorm.DB, specs []AgencySpec) (map[string]int64, error) {
 	return ids, nil
 }
 
-func loadCategories(tx *gorm.DB, specs []CategorySpec, agencyIDs map[string]int64) error {
+func loadCategories(tx *gorm.DB, specs []CategorySpec, hotspot *HotspotSpec, agencyIDs map[string]int64) error {
 	var rows []models.Category
 	if err := tx.Find(&rows).Error; err != nil {
 		return fmt.Errorf("categories: %w", err)
@@ -513,8 +562,10 @@ func loadCategories(tx *gorm.DB, specs []CategorySpec, agencyIDs map[string]int6
 		byCode[r.Code] = r
 	}
 	for i, s := range specs {
+		hr := s.Hotspot.rule(hotspot)
 		want := models.Category{Code: s.Code, Name: s.Name, NameEN: s.NameEN, AgencyID: agencyIDs[s.Agency],
-			TargetDays: s.TargetDays, Sort: (i + 1) * 10, Words: models.JoinWords(s.Words)}
+			TargetDays: s.TargetDays, Sort: (i + 1) * 10, Words: models.JoinWords(s.Words),
+			HotspotMin: hr.Min, HotspotRadiusM: hr.RadiusM, HotspotHours: hr.Hours}
 		have, ok := byCode[s.Code]
 		switch {
 		case !ok:
@@ -522,8 +573,10 @@ func loadCategories(tx *gorm.DB, specs []CategorySpec, agencyIDs map[string]int6
 				return fmt.Errorf("category %s: %w", s.Code, err)
 			}
 		case have.Name != want.Name || have.NameEN != want.NameEN || have.AgencyID != want.AgencyID ||
-			have.TargetDays != want.TargetDays || have.Sort != want.Sort || have.Words != want.Words:
-			err := tx.Model(&have).Select("name", "name_en", "agency_id", "target_days", "sort", "words").Updates(&want).Error
+			have.TargetDays != want.TargetDays || have.Sort != want.Sort || have.Words != want.Words ||
+			have.HotspotMin != want.HotspotMin || have.HotspotRadiusM != want.HotspotRadiusM || have.HotspotHours != want.HotspotHours:
+			err := tx.Model(&have).Select("name", "name_en", "agency_id", "target_days", "sort", "words",
+				"hotspot_min", "hotspot_radius_m", "hotspot_hours").Updates(&want).Error
 			if err != nil {
 				return fmt.Errorf("category %s: %w", s.Code, err)
 			}

@@ -151,7 +151,7 @@ type Row struct {
 	SeenAt          *time.Time // when the viewer last opened it (the list only)
 	AssigneeName    *string    // who has it (the list only)
 	Supporters      int        // citizens who back it (issue 14's complaints.supporters, once that column exists)
-	Hotspot         bool       // in a hotspot (a hook: nothing sets it yet)
+	Hotspot         bool       // open and part of a hotspot: marked 🔥, listed first in the open list
 	Overdue         bool       `gorm:"-"`
 	Unread          bool       `gorm:"-"` // new or changed since the viewer last opened it
 }
@@ -245,7 +245,11 @@ func (c *Console) queryOn(db *gorm.DB, ctx context.Context, s *session, f Filter
 
 const rowColumns = `c.id, c.code, c.status, c.description, c.address, c.lat, c.lng, c.confidential, c.created_at,
 	c.respond_by, c.resolve_by, c.first_response_at, cat.name AS category_name, a.code AS agency_code,
-	a.name AS agency_name, k.name AS kecamatan_name, CASE WHEN r.kind = 'desa' THEN r.name END AS desa_name`
+	a.name AS agency_name, k.name AS kecamatan_name, CASE WHEN r.kind = 'desa' THEN r.name END AS desa_name,
+	(c.hotspot_id IS NOT NULL AND c.status IN ('terdisposisi', 'diproses', 'perlu_info')) AS hotspot`
+
+// hotspotFirst orders the open complaints of a hotspot before the rest.
+const hotspotFirst = "CASE WHEN c.hotspot_id IS NOT NULL AND c.status IN ('terdisposisi', 'diproses', 'perlu_info') THEN 0 ELSE 1 END"
 
 // listColumns are rowColumns plus what only the inbox shows: the viewer's read mark, the assignee.
 const listColumns = rowColumns + `, c.updated_at, cr.seen_at, COALESCE(au.name, ao.name) AS assignee_name`
@@ -299,6 +303,12 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, s *session) {
 		if err := c.queryOn(db, ctx, s, f).Count(&p.Total).Error; err != nil {
 			return fmt.Errorf("count complaints: %w", err)
 		}
+		order := f.order()
+		if f.Open && f.Sort == "" {
+			// The OPD's work list: a hotspot's complaints first (the open set is small; the
+			// full list keeps the order its index serves).
+			order = hotspotFirst + ", " + order
+		}
 		cols := listColumns
 		if c.hasSupporters(ctx) {
 			cols += ", c.supporters"
@@ -307,7 +317,7 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, s *session) {
 			Joins("LEFT JOIN complaint_reads cr ON cr.complaint_id = c.id AND cr.user_id = ?", s.User.ID).
 			Joins("LEFT JOIN users au ON au.id = c.assignee_user_id").
 			Joins("LEFT JOIN officers ao ON ao.id = c.assignee_officer_id").
-			Select(cols).Order(f.order()).
+			Select(cols).Order(order).
 			Limit(PageSize).Offset((f.Page - 1) * PageSize).Scan(&p.Rows).Error; err != nil {
 			return fmt.Errorf("list complaints: %w", err)
 		}

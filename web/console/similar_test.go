@@ -3,6 +3,7 @@ package console_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -49,5 +50,37 @@ func TestMarkDuplicateFromConsole(t *testing.T) {
 		var audits int64
 		require.NoError(t, db.Model(&models.AuditEntry{}).Where("action = ?", "pengaduan.duplikat").Count(&audits).Error)
 		require.EqualValues(t, 1, audits)
+	})
+}
+
+// A hotspot's open complaints are marked and listed first in the OPD's work list.
+func TestHotspotFirstInWorkList(t *testing.T) {
+	modeltest.Each(t, func(t *testing.T, db *gorm.DB) {
+		f := setup(t, db)
+		other := models.Citizen{Name: "Siti", Lang: "id"}
+		require.NoError(t, db.Create(&other).Error)
+		var last *models.Complaint
+		for range 2 {
+			c, err := f.svc.Submit(t.Context(), nil, complaint.SubmitInput{CitizenID: other.ID, Channel: "webchat", CategoryCode: "jalan",
+				Description: "Jalan berlubang di dekat pasar", RegionCode: "16.02.05.1001"})
+			require.NoError(t, err)
+			last = c
+		}
+		// A newer complaint elsewhere, which would otherwise come first.
+		_, err := f.svc.Submit(t.Context(), nil, complaint.SubmitInput{CitizenID: other.ID, Channel: "webchat", CategoryCode: "jalan",
+			Description: "Jembatan kayu patah di ujung desa", RegionCode: "16.02.02"})
+		require.NoError(t, err)
+		h, err := f.svc.CheckHotspot(t.Context(), last.ID)
+		require.NoError(t, err)
+		require.NotNil(t, h, "three road reports in Jua-jua")
+
+		pupr := f.login("pupr@oki.go.id")
+		page := pupr.get("/konsol/pengaduan?terbuka=1")
+		require.Equal(t, http.StatusOK, page.status)
+		first := strings.Index(page.body, "<tbody>")
+		require.Positive(t, first)
+		rows := strings.Split(page.body[first:], "<tr")
+		require.Contains(t, rows[1], "🔥", "the first row is a hotspot's")
+		require.Equal(t, 3, strings.Count(page.body, `class="mark hot"`))
 	})
 }
