@@ -98,7 +98,9 @@ func TestHotspotAlertsOnceAndWhenItDoubles(t *testing.T) {
 		require.ElementsMatch(t, []int64{w.ids["Andi PUPR"], w.ids["Rina PUPR"], w.ids["Kepala PUPR"]}, alerts[0].To)
 		require.NotContains(t, text, "Rahasia-uraian", "no description in the alert")
 
-		// Marked, and first in the OPD's list.
+		// Marked, and first in the OPD's list (once the check's transaction committed: the
+		// recorder hears the alert inside it).
+		w.settle()
 		var hs []models.Hotspot
 		require.NoError(t, db.Find(&hs).Error)
 		require.Len(t, hs, 1)
@@ -157,6 +159,7 @@ func TestHotspotAroundAPoint(t *testing.T) {
 		require.Empty(t, slices.DeleteFunc(w.seen(), func(s sent) bool { return s.N.Key != "petugas.hotspot" }))
 		file(150)
 		alerts := w.hotspotAlerts(1)
+		w.settle()
 		text := alerts[0].Text[w.ids["Dedi DLH"]]
 		require.Contains(t, text, "3 laporan Sampah & kebersihan dalam 48 jam terakhir dalam radius 300 m")
 		require.Equal(t, complaint.AudienceOfficers, alerts[0].N.Audience)
