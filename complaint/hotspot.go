@@ -296,6 +296,14 @@ func (s *Service) hotspotAlert(ctx context.Context, tx *gorm.DB, h *models.Hotsp
 			}
 		}
 	}
+	// The place in one phrase, for a template's parameter.
+	d["tempat_rawan"] = fmt.Sprintf("radius %d m", radius)
+	if name, ok := d["desa"].(string); ok {
+		d["tempat_rawan"] = "Desa " + name
+		if k, ok := d["kecamatan"].(string); ok {
+			d["tempat_rawan"] = fmt.Sprintf("Desa %s, Kec. %s (%s)", name, k, desa.Code)
+		}
+	}
 	if points > 0 {
 		lat, lng := sumLat/float64(points), sumLng/float64(points)
 		d["tautan"] = fmt.Sprintf("https://www.google.com/maps/search/?api=1&query=%.6f,%.6f", round6(lat), round6(lng))
