@@ -32,6 +32,18 @@ func fileComplaint(h *harness, chat string) error {
 		if err := h.sendErr(chat, in); err != nil {
 			return fmt.Errorf("%s: %w", chat, err)
 		}
+		if in.Kind == bot.KindLocation {
+			// Another citizen may have reported the same road here already: file anyway.
+			var last models.Message
+			if err := h.db.Where("chat_id = ? AND direction = ?", chat, models.DirectionOut).Order("id DESC").Take(&last).Error; err != nil {
+				return fmt.Errorf("%s: %w", chat, err)
+			}
+			if strings.Contains(last.Text, "laporan serupa") {
+				if err := h.sendErr(chat, bot.Inbound{Kind: bot.KindChoice, ChoiceID: "baru"}); err != nil {
+					return fmt.Errorf("%s: %w", chat, err)
+				}
+			}
+		}
 	}
 	return nil
 }

@@ -385,7 +385,7 @@ func TestTemplates(t *testing.T) {
 	t.Parallel()
 	tpls := DefaultTemplates()
 	require.NoError(t, tpls.Check())
-	require.Len(t, tpls.Keys(), 23)
+	require.Len(t, tpls.Keys(), 30)
 	tpl, ok := tpls.For("notifikasi.tanggapan")
 	require.True(t, ok)
 	require.Equal(t, "id", tpl.Language)
