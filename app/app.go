@@ -25,6 +25,7 @@ import (
 	"github.com/suarawarga/suarawarga/models"
 	"github.com/suarawarga/suarawarga/regency"
 	"github.com/suarawarga/suarawarga/web"
+	"github.com/suarawarga/suarawarga/web/publik"
 )
 
 // App is the running bot: every shared dependency, built once and passed explicitly.
@@ -209,6 +210,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	a.Web.Handle("GET "+mediaPath+"{id}", mediaHandler(db, a.Webchat, cfg.DataDir))
 	a.Web.Handle("GET "+bot.OwnDataPath, ownDataHandler(db, a.Webchat))
 	a.Web.Handle("GET "+web.PrivacyPath, web.PrivacyPage(a.Locales, bot.PrivacyNoticeVersion))
+	publik.New(publik.Config{DB: db, Complaints: a.Complaints, Locales: a.Locales, Now: opt.Now, Log: log}).Mount(a.Web.Handle)
 	if err := a.setupConsole(opt); err != nil {
 		return nil, err
 	}

@@ -115,3 +115,9 @@ func (s *Service) Satisfaction(ctx context.Context, tx *gorm.DB) ([]AgencySatisf
 	}
 	return out, nil
 }
+
+// WorkingCalendar is the regency's working-day calendar (read from the database at most
+// every CalendarTTL).
+func (s *Service) WorkingCalendar(ctx context.Context) (*Calendar, error) {
+	return s.calendar(ctx, s.DB.WithContext(ctx))
+}
