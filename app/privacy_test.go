@@ -121,7 +121,12 @@ func fileOpen(t *testing.T, b *allChannels, p party, channel string) string {
 	p.say("Buat pengaduan")
 	p.say("Jalan & jembatan")
 	p.say("Jalan di depan Pasar Kayuagung berlubang besar sejak 3 bulan, sudah 2 motor jatuh")
+	var earlier int64
+	require.NoError(t, b.db.Model(&models.Complaint{}).Count(&earlier).Error)
 	p.location(-3.3937, 104.8306)
+	if earlier > 0 {
+		p.say("Tetap buat laporan baru") // the same road was reported here before
+	}
 	p.say("Lewati")
 	if channel == webchat.Name {
 		p.say("Pakai nama")
