@@ -251,7 +251,11 @@ func New(tb testing.TB, opts Options) *Server {
 
 // Close stops webhook delivery and the server.
 func (s *Server) Close() {
+	// Cancel under the lock: startLaneLocked checks the context and calls wg.Add under
+	// it, so no Add can follow the Wait below (a race the detector caught).
+	s.mu.Lock()
 	s.cancel()
+	s.mu.Unlock()
 	s.wg.Wait()
 	s.hs.CloseClientConnections()
 	s.hs.Close()
